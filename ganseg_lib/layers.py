@@ -1,0 +1,231 @@
+"""Building blocks shared by the levels: coordinate grids with margins, the relative sin/cos
+positional encoding (eq. 5), SPADE and AdaIN normalisation, and their residual blocks.
+
+Margins (eq. 12).  Every feature map is computed on a grid larger than the image so that
+what happens at the map's edge never reaches the image.  The paper pads each 3x3 conv with
+zeros and keeps a fixed 10-px margin; zero padding at an edge still changes the values next to
+it, and the x2 up-sampling doubles that band at every level, so the image is then only
+approximately translation equivariant.  Here every generator conv is *valid* (no padding):
+each 3x3 conv eats one pixel of margin, nothing ever reads a made-up value, and `plan_margins`
+computes, from the back of the network to the front, exactly the margin each level needs so
+that the output covers the image.  The result is exactly equivariant: moving all points (and
+the background shift) by one pixel of the coarsest grid moves masks and image by the same
+amount, to float precision, everywhere in the image.
+
+Grids: a map at level side `r` with margin `m` has (r + 2m)^2 pixels; pixel j sits at
+x = (j - m + 0.5) * 2 / r - 1, so the central r x r pixels are the image.  Bilinear x2
+up-sampling (align_corners=False) maps such a grid onto the side-2r grid with margin 2m,
+pixel centre onto pixel centre; its outermost output pixel is clamped, so one is cropped.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LEAK = 0.2  # negative slope of every leaky ReLU
+
+
+def make_grid(side: int, margin: int, *, dtype: torch.dtype = torch.float32,
+              device: torch.device | str | None = None) -> torch.Tensor:
+    """Pixel-centre coordinates of a side x side grid extended by `margin` px: (side+2m, side+2m, 2) as (x, y)."""
+    idx = torch.arange(side + 2 * margin, dtype=dtype, device=device)
+    ticks = (idx - margin + 0.5) * (2.0 / side) - 1.0
+    ys, xs = torch.meshgrid(ticks, ticks, indexing="ij")
+    return torch.stack((xs, ys), dim=-1)
+
+
+def crop(x: torch.Tensor, margin: int) -> torch.Tensor:
+    """Remove `margin` px from each side of (..., H, W)."""
+    return x[..., margin:x.shape[-2] - margin, margin:x.shape[-1] - margin] if margin else x
+
+
+def crop_like(x: torch.Tensor, ref: torch.Tensor) -> torch.Tensor:
+    """Centre-crop x to the spatial size of ref (both maps centred on the same image)."""
+    return crop(x, (x.shape[-1] - ref.shape[-1]) // 2)
+
+
+def upsample2x(x: torch.Tensor, out_margin: int, in_margin: int) -> torch.Tensor:
+    """Bilinear x2 of a map with `in_margin`, cropped to `out_margin` (at most 2 * in_margin - 1)."""
+    x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+    return crop(x, 2 * in_margin - out_margin)
+
+
+SPADE_BLOCK_SHRINK = 2  # a SPADE ResBlock has two valid 3x3 convs on its main path
+SPADE_COND_EXTRA = 2  # its condition map passes two more (hidden conv, gamma/beta conv)
+ADAIN_BLOCK_SHRINK = 1  # an AdaIN ConvBlock has one valid 3x3 conv
+HEAD_SHRINK = 2  # the output head has two valid 3x3 convs
+
+
+@dataclass(frozen=True)
+class MarginPlan:
+    """Input margin (px at that level) of every block, derived from the layer depths."""
+
+    mask_in: tuple[int, ...]  # x entering mask block i
+    fg_in: tuple[int, ...]  # x entering foreground block i
+    fg_cond: tuple[int, ...]  # W_fg needed by foreground block i
+    bg_in: tuple[int, ...]  # x entering background block i
+    mask_out: int  # mask logits at the final resolution
+    head_in: int  # blended features entering the output head
+
+
+def _backwards(resolutions: tuple[int, ...], out_last: int, shrink: int) -> tuple[int, ...]:
+    """Input margins of a stack whose last block must output `out_last` px of margin."""
+    margins = [0] * len(resolutions)
+    out = out_last
+    for i in reversed(range(len(resolutions))):
+        margins[i] = out + shrink
+        if i:
+            doubled = resolutions[i] != resolutions[i - 1]
+            out = (margins[i] + 2) // 2 if doubled else margins[i]  # 2 * out - 1 >= needed
+    return tuple(margins)
+
+
+def plan_margins(resolutions: tuple[int, ...]) -> MarginPlan:
+    """The one place that sizes every grid: exactly the receptive field, nothing more (eq. 12)."""
+    fg_in = _backwards(resolutions, HEAD_SHRINK, SPADE_BLOCK_SHRINK)
+    fg_cond = tuple(m + SPADE_COND_EXTRA for m in fg_in)
+    bg_in = _backwards(resolutions, HEAD_SHRINK, ADAIN_BLOCK_SHRINK)
+    # The final masks feed the head (background mask) and, average-pooled, every foreground level.
+    final = resolutions[-1]
+    mask_out = max([HEAD_SHRINK] + [c * final // r for c, r in zip(fg_cond, resolutions)])
+    mask_in = _backwards(resolutions, mask_out, SPADE_BLOCK_SHRINK)
+    return MarginPlan(mask_in, fg_in, fg_cond, bg_in, mask_out, HEAD_SHRINK)
+
+
+def next_level(x: torch.Tensor, resolutions: tuple[int, ...], i: int, out_margin: int, next_in: int) -> torch.Tensor:
+    """Carry a map from the end of level i (margin `out_margin`) to the input of level i + 1."""
+    if resolutions[i + 1] != resolutions[i]:
+        return upsample2x(x, next_in, out_margin)
+    return crop(x, out_margin - next_in)
+
+
+class RelativePositionalEncoding(nn.Module):
+    """M0(p) = [sin(pi FC([p - x_1, ..., p - x_N])), cos(...)] (eq. 5), out: (B, C, H, W).
+
+    FC is linear, so FC([p - x_i]_i) = (sum_i A_i) p + (b - sum_i A_i x_i): the per-pixel part
+    depends on p only and the per-sample part on the points only.  Evaluating it that way is
+    exact and costs one (C/2 x 2) product per pixel instead of (C/2 x 2N).
+    """
+
+    def __init__(self, n_points: int, channels: int):
+        super().__init__()
+        self.n_points = n_points
+        self.fc = nn.Linear(2 * n_points, channels // 2)
+
+    def forward(self, points: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+        # points (B, N, 2); grid (H, W, 2)
+        w = self.fc.weight.view(-1, self.n_points, 2)  # (C/2, N, 2)
+        pixel_term = torch.einsum("hwd,cd->chw", grid, w.sum(dim=1))  # (C/2, H, W)
+        point_term = self.fc.bias - torch.einsum("bnd,cnd->bc", points, w)  # (B, C/2)
+        phase = math.pi * (pixel_term.unsqueeze(0) + point_term[:, :, None, None])
+        return torch.cat((torch.sin(phase), torch.cos(phase)), dim=1)
+
+
+class SPADE(nn.Module):
+    """Spatially adaptive normalisation (Park et al.): out = (1 + gamma) * BN(x) + beta.
+
+    BatchNorm without affine, as in the paper (Appendix B.2); gamma and beta come from one
+    fused conv over the hidden activation of the condition map.  `hidden` may be passed in
+    when several SPADE layers of a block share one hidden activation.
+    """
+
+    def __init__(self, channels: int, cond_channels: int, hidden: int, own_hidden: bool = True):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.hidden = nn.Conv2d(cond_channels, hidden, 3) if own_hidden else None
+        self.gamma_beta = nn.Conv2d(hidden, 2 * channels, 3)
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor, hidden: torch.Tensor | None = None) -> torch.Tensor:
+        # cond (and hidden) may be larger than x; read only the part the two valid convs need
+        if hidden is None:
+            cond = crop(cond, (cond.shape[-1] - x.shape[-1]) // 2 - 2)
+            hidden = F.leaky_relu(self.hidden(cond), LEAK)
+        hidden = crop(hidden, (hidden.shape[-1] - x.shape[-1]) // 2 - 1)
+        gamma, beta = self.gamma_beta(hidden).chunk(2, dim=1)
+        return torch.addcmul(beta, self.norm(x), 1.0 + gamma)
+
+
+class SPADEResBlock(nn.Module):
+    """x -> conv(lrelu(SPADE(x))) twice, plus a learned SPADE+conv shortcut when widths differ.
+
+    All convs are valid: the output is 2 px smaller on each side than x, and the condition map
+    must reach 2 px further than x (see `plan_margins`).
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, cond_ch: int, hidden: int, share_hidden: bool = False):
+        super().__init__()
+        mid = min(in_ch, out_ch)
+        self.shared = nn.Conv2d(cond_ch, hidden, 3) if share_hidden else None
+        own = not share_hidden
+        self.spade1 = SPADE(in_ch, cond_ch, hidden, own)
+        self.conv1 = nn.Conv2d(in_ch, mid, 3)
+        self.spade2 = SPADE(mid, cond_ch, hidden, own)
+        self.conv2 = nn.Conv2d(mid, out_ch, 3)
+        if in_ch != out_ch:
+            self.spade_skip = SPADE(in_ch, cond_ch, hidden, own)
+            self.conv_skip = nn.Conv2d(in_ch, out_ch, 3)
+        else:
+            self.spade_skip = self.conv_skip = None
+
+    def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        hidden = None
+        if self.shared is not None:  # one hidden activation for all SPADE layers of the block
+            hidden = F.leaky_relu(self.shared(crop(cond, (cond.shape[-1] - x.shape[-1]) // 2 - 2)), LEAK)
+        h = self.conv1(F.leaky_relu(self.spade1(x, cond, hidden), LEAK))
+        h = self.conv2(F.leaky_relu(self.spade2(h, cond, hidden), LEAK))
+        if self.conv_skip is None:
+            return h + crop(x, SPADE_BLOCK_SHRINK)
+        x = crop(x, SPADE_BLOCK_SHRINK - 1)
+        return h + self.conv_skip(self.spade_skip(x, cond, hidden))
+
+
+class AdaIN(nn.Module):
+    """out = (1 + gamma(w)) * BN(x) + beta(w), gamma and beta per channel from a style vector.
+
+    The paper replaces AdaIN's instance norm by BatchNorm (Appendix B.3); in eval mode BatchNorm
+    uses running statistics, which is pointwise and keeps the background equivariant.
+    """
+
+    def __init__(self, channels: int, style_dim: int, hidden: int = 128):
+        super().__init__()
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.hidden = nn.Linear(style_dim, hidden)
+        self.gamma_beta = nn.Linear(hidden, 2 * channels)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        gamma, beta = self.gamma_beta(F.leaky_relu(self.hidden(style), LEAK)).chunk(2, dim=1)
+        return torch.addcmul(beta[:, :, None, None], self.norm(x), 1.0 + gamma[:, :, None, None])
+
+
+class AdaINConvBlock(nn.Module):
+    """x -> conv(lrelu(AdaIN(x, w)))  (eq. 10)."""
+
+    def __init__(self, in_ch: int, out_ch: int, style_dim: int, hidden: int = 128):
+        super().__init__()
+        self.adain = AdaIN(in_ch, style_dim, hidden)
+        self.conv = nn.Conv2d(in_ch, out_ch, 3)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.leaky_relu(self.adain(x, style), LEAK))
+
+
+def mlp(in_dim: int, width: int, out_dim: int, hidden_layers: int) -> nn.Sequential:
+    """`hidden_layers` Linear+LeakyReLU layers (each its own module) and a linear output."""
+    layers: list[nn.Module] = []
+    for i in range(hidden_layers):
+        layers += [nn.Linear(in_dim if i == 0 else width, width), nn.LeakyReLU(LEAK)]
+    layers.append(nn.Linear(width if hidden_layers else in_dim, out_dim))
+    return nn.Sequential(*layers)
+
+
+def init_weights(module: nn.Module) -> None:
+    """He-normal weights for the leaky ReLU slope, zero biases (convs and linears)."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.kaiming_normal_(m.weight, a=LEAK)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)

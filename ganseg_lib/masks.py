@@ -1,0 +1,63 @@
+"""Level 2 (eq. 4-6, 12): heatmaps, the embedding map W_mask, and the SPADE mask stack."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import GeneratorConfig
+from .layers import SPADE_COND_EXTRA, RelativePositionalEncoding, SPADEResBlock, make_grid, next_level, plan_margins
+
+
+def heatmaps(centers: torch.Tensor, scales: torch.Tensor, grid: torch.Tensor, kind: str = "gaussian") -> torch.Tensor:
+    """H_k(p) for every part and pixel (eq. 4): (B, K, 2), (B, K), grid (H, W, 2) -> (B, K, H, W).
+
+    "gaussian": exp(-||p - x_k||^2 / sigma_k^2) (sigma^2, not 2 sigma^2, for sharper maps);
+    "cone": max(0, 1 - ||p - x_k|| / sigma_k), the released models' choice.
+    """
+    diff = grid[None, None] - centers[:, :, None, None, :]  # (B, K, H, W, 2)
+    dist2 = diff.pow(2).sum(-1)
+    sigma = scales[:, :, None, None]
+    if kind == "gaussian":
+        return torch.exp(-dist2 / sigma.pow(2))
+    return (1.0 - dist2.clamp_min(1e-12).sqrt() / sigma).clamp_min(0.0)
+
+
+def embedding_map(weights: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
+    """sum_k weights_k(p) w_k: (B, K, H, W), (B, K, D) -> (B, D, H, W) (eq. 4 with H_k, eq. 7 with M_k)."""
+    return torch.einsum("bkhw,bkd->bdhw", weights, embeddings)
+
+
+class MaskGenerator(nn.Module):
+    """Points and embeddings -> K + 1 mask logits on the final grid (eq. 5-6).
+
+    Works on grids with margins (eq. 12) sized by `plan_margins`: the final masks reach as far
+    as the foreground will read them.  Returns logits at resolution R with margin
+    `self.out_margin`; the caller applies the softmax.
+    """
+
+    def __init__(self, cfg: GeneratorConfig):
+        super().__init__()
+        self.cfg = cfg
+        n_points = cfg.n_parts * cfg.points_per_part
+        self.start = RelativePositionalEncoding(n_points, cfg.channels[0])  # M(0), eq. 5
+        n = len(cfg.resolutions)
+        widths = [cfg.channels[0]] + [cfg.mask_channels] * (n - 1) + [cfg.n_parts + 1]
+        self.blocks = nn.ModuleList(
+            SPADEResBlock(widths[i], widths[i + 1], cfg.embed_dim, cfg.spade_hidden, cfg.share_spade_hidden)
+            for i in range(n))
+        plan = plan_margins(cfg.resolutions)
+        self.margins, self.out_margin = plan.mask_in, plan.mask_out
+
+    def forward(self, points: torch.Tensor, centers: torch.Tensor, scales: torch.Tensor,
+                embeddings: torch.Tensor) -> torch.Tensor:
+        """-> mask logits (B, K+1, R + 2 out_margin, R + 2 out_margin)."""
+        cfg, dtype, device = self.cfg, points.dtype, points.device
+        res, margins = cfg.resolutions, self.margins
+        x = self.start(points.flatten(1, 2), make_grid(res[0], margins[0], dtype=dtype, device=device))
+        for i, block in enumerate(self.blocks):
+            grid = make_grid(res[i], margins[i] + SPADE_COND_EXTRA, dtype=dtype, device=device)
+            w_mask = embedding_map(heatmaps(centers, scales, grid, cfg.heatmap), embeddings)  # eq. 4
+            x = block(x, w_mask)  # eq. 6
+            if i + 1 < len(res):
+                x = next_level(x, res, i, margins[i] - 2, margins[i + 1])
+        return x
