@@ -35,7 +35,6 @@ class GeneratorConfig:
     mask_channels: int = 64  # width of the mask stack between its first and last block (= D_emb in the paper)
     spade_hidden: int = 128  # width of the shared SPADE conv that reads the condition map
     share_spade_hidden: bool = False  # one SPADE hidden activation per block instead of per SPADE layer
-    margin: int = 10  # extra pixels on each side of every feature map (eq. 12), px at that level
     heatmap: str = "gaussian"  # "gaussian" exp(-d^2/sigma^2) as in eq. 4, or "cone" clamp(1 - d/sigma) as released
     scale: str = "std"  # sigma_k from the n_per points: "std" (eq. 1) or "mad" (mean abs deviation, released)
     head_hidden: int = 64  # width of the first conv of the output head (eq. 11)
@@ -124,18 +123,18 @@ def _paper(name: str, n_parts: int = 8, lambda_con: float = 10.0, bg_y: float = 
 
 
 def _cpu(name: str, size: int) -> GANSegConfig:
-    # Chosen by measurement on a 2-core CPU (benchmarks/bench_presets.py): thin SPADE, small
-    # margins, batch 16 and a point divisor of 2 (more updates and earlier point spread).
+    # Chosen by measurement on a 2-core CPU (benchmarks/bench_presets.py): thin SPADE with one
+    # hidden activation per block, batch 16 and a point divisor of 2 (earlier point spread).
     if size == 64:
         gen = GeneratorConfig(image_size=64, n_parts=4, z_dim=64, mlp_width=64, embed_dim=16,
                               resolutions=(16, 32, 64), channels=(64, 32, 16), mask_channels=16,
-                              spade_hidden=16, share_spade_hidden=True, margin=3, point_divisor=2.0,
+                              spade_hidden=16, share_spade_hidden=True, point_divisor=2.0,
                               head_hidden=16)
         disc = DiscriminatorConfig(channels=(16, 32, 64, 128, 128), fc_width=128)
     else:
         gen = GeneratorConfig(image_size=32, n_parts=4, z_dim=64, mlp_width=64, embed_dim=16,
                               resolutions=(16, 32), channels=(32, 16), mask_channels=16,
-                              spade_hidden=16, share_spade_hidden=True, margin=3, point_divisor=2.0,
+                              spade_hidden=16, share_spade_hidden=True, point_divisor=2.0,
                               head_hidden=16)
         disc = DiscriminatorConfig(channels=(32, 64, 128, 128), fc_width=128)
     return GANSegConfig(
