@@ -1,0 +1,194 @@
+"""Shapes, parameter counts, equivariance and determinism of the generator and discriminator."""
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from ganseg_lib import PRESETS, Discriminator, Generator, Latents
+from ganseg_lib.layers import RelativePositionalEncoding, make_grid, plan_margins
+from ganseg_lib.masks import heatmaps
+from ganseg_lib.points import part_centers_and_scales
+
+
+def n_params(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+@pytest.fixture(scope="module")
+def paper_models():
+    cfg = PRESETS["paper-celeba-wild"]
+    return cfg, Generator(cfg).eval(), Discriminator(cfg).eval()
+
+
+@pytest.mark.parametrize("name", ["cpu-tiny", "paper-celeba-wild"])
+def test_shapes_of_every_level(name, paper_models):
+    cfg = PRESETS[name]
+    g = paper_models[1] if name.startswith("paper") else Generator(cfg).eval()
+    d = paper_models[2] if name.startswith("paper") else Discriminator(cfg).eval()
+    gc = cfg.generator
+    S, K, n, D = gc.image_size, gc.n_parts, gc.points_per_part, gc.embed_dim
+    lat = g.sample_latents(1, generator=torch.Generator().manual_seed(0))
+    assert lat.z_point.shape == lat.z_app.shape == lat.z_bg.shape == (1, gc.z_dim)
+    assert lat.bg_shift.shape == (1, 2)
+    with torch.no_grad():
+        out = g(lat)
+        logits = d(out.image)
+    assert out.points.shape == (1, K, n, 2)
+    assert out.part_centers.shape == (1, K, 2) and out.part_scales.shape == (1, K)
+    assert out.part_embeddings.shape == (1, K, D) and out.bg_embedding.shape == (1, D)
+    assert out.heatmaps.shape == (1, K, S, S)
+    assert out.masks.shape == (1, K + 1, S, S)
+    assert out.foreground.shape == out.background.shape == (1, D, S, S)
+    assert out.image.shape == (1, 3, S, S)
+    assert logits.shape == (1,)
+    assert torch.allclose(out.masks.sum(1), torch.ones(1, S, S), atol=1e-5)
+    assert out.image.abs().max() <= 1.0
+    assert out.points.abs().max() < 1.0
+
+
+def test_paper_parameter_counts(paper_models):
+    _, g, d = paper_models
+    assert 0.85 * 17.8e6 <= n_params(g) <= 1.15 * 17.8e6, n_params(g)
+    assert 0.85 * 23.7e6 <= n_params(d) <= 1.15 * 23.7e6, n_params(d)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_no_module_or_parameter_is_shared(name):
+    # catches `[Block(...)] * n`, which registers one module n times
+    for model in (Generator(PRESETS[name]), Discriminator(PRESETS[name])):
+        modules = list(model.modules())
+        assert len(modules) == len({id(m) for m in modules})
+        registered = [p for m in modules for p in m.parameters(recurse=False)]
+        assert len(registered) == len({id(p) for p in registered}) == len(list(model.parameters()))
+
+
+def narrow(cfg):
+    """Same structure (resolutions, K, n_per, margins, options) with thin layers: equivariance
+    depends on the structure only, and thin 128-px models run in seconds in float64."""
+    if cfg.generator.image_size < 128:
+        return cfg
+    gen = replace(cfg.generator, channels=(16, 16, 8, 8), mask_channels=8, spade_hidden=8, embed_dim=8,
+                  head_hidden=8, z_dim=16, mlp_width=16)
+    return replace(cfg, generator=gen)
+
+
+# one preset per distinct generator structure (the paper presets differ mostly in loss weights)
+DISTINCT_GENERATORS = sorted({p.generator: n for n, p in sorted(PRESETS.items(), reverse=True)}.values())
+
+
+@pytest.mark.parametrize("name", DISTINCT_GENERATORS)
+def test_translation_equivariance(name):
+    """Moving every point and the background by one pixel of the coarsest grid moves the masks
+    and the image by the matching number of output pixels, everywhere in the image (float64).
+    Small presets are shifted along x and along y separately, 128-px ones diagonally."""
+    torch.manual_seed(0)
+    g = Generator(narrow(PRESETS[name])).double().eval()
+    with torch.no_grad():  # give BatchNorm non-trivial running statistics
+        for bn in (m for m in g.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+    gc = g.cfg
+    lat = g.sample_latents(1, generator=torch.Generator().manual_seed(3))
+    lat = Latents(*(t.double() for t in (lat.z_point, lat.z_app, lat.z_bg, lat.bg_shift)))
+    S = gc.image_size
+    k = S // gc.resolutions[0]  # output pixels per coarsest-grid pixel
+    step = 2.0 * k / S
+    directions = [(1, 1)] if S == 128 else [(1, 0), (0, 1)]
+    with torch.no_grad():
+        a = g(lat)
+    for dx, dy in directions:
+        delta = torch.tensor([dx * step, dy * step], dtype=torch.float64)
+        with torch.no_grad():
+            b = g(Latents(lat.z_point, lat.z_app, lat.z_bg, lat.bg_shift + delta), points=a.points + delta)
+        for field in ("masks", "image", "foreground", "background", "heatmaps"):
+            x = getattr(a, field)[..., :S - dy * k, :S - dx * k]
+            y = getattr(b, field)[..., dy * k:, dx * k:]
+            err = (x - y).abs().max().item()
+            scale = max(1.0, x.abs().max().item())
+            assert err / scale < 1e-10, f"{field} shifted by ({dx}, {dy}) coarse px: max error {err:.2e}"
+    # a shift of half a coarse pixel is not expected to be exact: the comparison above can fail
+    with torch.no_grad():
+        c = g(lat, points=a.points + torch.tensor([step / 2, 0.0], dtype=torch.float64))
+    assert (c.masks[..., :, :S - k] - a.masks[..., :, k:]).abs().max() > 1e-4
+
+
+def test_seeded_sampling_is_reproducible():
+    g = Generator(PRESETS["cpu-tiny"]).eval()
+    a = g.sample_latents(3, generator=torch.Generator().manual_seed(7))
+    b = g.sample_latents(3, generator=torch.Generator().manual_seed(7))
+    c = g.sample_latents(3, generator=torch.Generator().manual_seed(8))
+    for f in ("z_point", "z_app", "z_bg", "bg_shift"):
+        assert torch.equal(getattr(a, f), getattr(b, f))
+        assert not torch.equal(getattr(a, f), getattr(c, f))
+    with torch.no_grad():
+        assert torch.equal(g(a).image, g(b).image)
+    bound = torch.tensor(PRESETS["paper-taichi"].generator.bg_shift_max)
+    taichi = Generator(PRESETS["cpu-tiny"]).sample_latents(64)
+    assert (taichi.bg_shift.abs() <= torch.tensor(PRESETS["cpu-tiny"].generator.bg_shift_max)).all()
+    assert bound[1] == 0.0  # Taichi: the background moves only horizontally
+
+
+def test_points_override_level_one():
+    g = Generator(PRESETS["cpu-tiny"]).eval()
+    lat = g.sample_latents(2, generator=torch.Generator().manual_seed(1))
+    pts = torch.zeros(2, g.cfg.n_parts, g.cfg.points_per_part, 2)
+    pts[..., 0] = torch.linspace(-0.5, 0.5, g.cfg.points_per_part)
+    with torch.no_grad():
+        out = g(lat, points=pts)
+    assert torch.equal(out.points, pts)
+    assert torch.allclose(out.part_centers, torch.zeros(2, g.cfg.n_parts, 2), atol=1e-6)
+
+
+def test_part_centres_and_scales_by_hand():
+    pts = torch.tensor([[[[0.0, 0.0], [0.2, 0.0], [0.0, 0.2], [0.2, 0.2]]]])  # one part, a square
+    c, s = part_centers_and_scales(pts, "std")
+    assert torch.allclose(c, torch.tensor([[[0.1, 0.1]]]))
+    # four points at distance sqrt(0.02) from the centre: sigma^2 = 4 * 0.02 / 3
+    assert torch.allclose(s, torch.tensor([[math.sqrt(4 * 0.02 / 3)]]), atol=1e-5)
+    _, mad = part_centers_and_scales(pts, "mad")
+    assert torch.allclose(mad, torch.tensor([[0.1]]), atol=1e-5)
+
+
+def test_heatmaps_by_hand():
+    grid = make_grid(4, 0)  # pixel centres at -0.75, -0.25, 0.25, 0.75
+    centers = torch.tensor([[[-0.25, -0.25]]])
+    scales = torch.tensor([[0.5]])
+    h = heatmaps(centers, scales, grid, "gaussian")[0, 0]
+    assert h[1, 1] == pytest.approx(1.0)
+    assert h[1, 2] == pytest.approx(math.exp(-1.0))  # distance 0.5 = sigma: exp(-1) (sigma^2, eq. 4)
+    cone = heatmaps(centers, scales, grid, "cone")[0, 0]
+    assert cone[1, 2] == pytest.approx(0.0, abs=1e-6) and cone[1, 1] == pytest.approx(1.0, abs=1e-5)
+    assert cone[0, 0] == 0.0
+
+
+def test_positional_encoding_equals_eq5_literally():
+    """The fast evaluation equals FC over the concatenated relative positions [p - x_1, ..., p - x_N]."""
+    torch.manual_seed(0)
+    pe = RelativePositionalEncoding(3, 8).double()
+    pts = torch.rand(2, 3, 2, dtype=torch.float64) * 2 - 1
+    grid = make_grid(5, 2, dtype=torch.float64)
+    rel = (grid[None, :, :, None, :] - pts[:, None, None, :, :]).flatten(3)  # (B, H, W, 2N)
+    phase = math.pi * pe.fc(rel).permute(0, 3, 1, 2)
+    expected = torch.cat((torch.sin(phase), torch.cos(phase)), dim=1)
+    assert torch.allclose(pe(pts, grid), expected, atol=1e-12)
+
+
+def test_margin_plan_covers_the_receptive_field():
+    plan = plan_margins((32, 32, 64, 128))
+    assert plan.head_in == 2 and plan.fg_in[-1] == 4 and plan.bg_in[-1] == 3
+    # the final masks reach as far as the coarsest foreground level reads them
+    assert plan.mask_out >= plan.fg_cond[0] * 4
+    # a generator whose margins were one pixel short would produce maps smaller than the image
+    g = Generator(PRESETS["cpu-tiny"]).eval()
+    g.background.margins = tuple(m - 1 for m in g.background.margins)
+    with pytest.raises(RuntimeError):
+        g(g.sample_latents(1))
+
+
+def test_batchnorm_train_mode_still_gives_valid_outputs():
+    g = Generator(PRESETS["cpu-tiny"]).train()
+    out = g(g.sample_latents(4))
+    out.image.mean().backward()
+    assert all(p.grad is not None for p in g.parameters() if p.requires_grad)
+    assert torch.allclose(out.masks.sum(1), torch.ones_like(out.masks[:, 0]), atol=1e-5)
