@@ -17,8 +17,8 @@ def fast_mode() -> bool:
 
 
 def in_colab() -> bool:
-    """True inside Google Colab."""
-    return importlib.util.find_spec("google.colab") is not None
+    """True inside Google Colab (find_spec("google.colab") alone raises where no `google` package exists)."""
+    return importlib.util.find_spec("google") is not None and importlib.util.find_spec("google.colab") is not None
 
 
 def pick(fast_value, full_value):
@@ -36,3 +36,54 @@ def describe_runtime() -> str:
     device = default_device()
     name = torch.cuda.get_device_name(0) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     return f"torch {torch.__version__} on {name}; {'fast (CI) mode' if fast_mode() else 'full mode'}"
+
+
+def repo_root() -> "os.PathLike":
+    """The source tree holding `ganseg_lib/` (an editable install or a clone); checkpoints live under it."""
+    from pathlib import Path
+    return Path(__file__).resolve().parent.parent
+
+
+def widget_figure(draw, controls: dict, layout: str = "horizontal"):
+    """Controls and a figure that `draw(**values)` redraws whenever a control moves.
+
+    `draw` is a plain function of the control values that returns a matplotlib Figure, so
+    tests and headless runs call it directly; here each redraw replaces the previous figure
+    (no stacking under `%matplotlib inline`) and the figure is closed after it is shown.
+    Returns the widget to display; the figure for the initial values is drawn at once.
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    def redraw(**values) -> None:
+        fig = draw(**values)
+        display(fig)
+        plt.close(fig)
+
+    out = widgets.interactive_output(redraw, controls)
+    box = widgets.HBox if layout == "horizontal" else widgets.VBox
+    return widgets.VBox([box(list(controls.values())), out])
+
+
+def course_generator(preset: str = "cpu-small", domain: str = "faces", seed: int = 0):
+    """The generator a lesson shows, in eval mode, and whether it is trained.
+
+    Loads the shipped course checkpoint for `domain` from `checkpoints/` when it exists;
+    otherwise builds an untrained generator of `preset` (weights from `seed`), whose images
+    are noise but whose points, masks and equivariance are already what the lessons teach.
+    Returns (generator, trained).
+    """
+    from .config import get_preset
+    from .generator import Generator
+
+    shipped = _load_shipped_generator(domain)
+    if shipped is not None:
+        return shipped.eval(), True
+    torch.manual_seed(seed)
+    return Generator(get_preset(preset)).eval(), False
+
+
+def _load_shipped_generator(domain: str):
+    """The EMA generator of the shipped checkpoint for `domain`, or None while none is shipped."""
+    return None

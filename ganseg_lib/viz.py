@@ -96,3 +96,116 @@ def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 100) -> Non
         if os.path.exists(tmp):
             os.remove(tmp)
         plt.close(fig)
+
+
+def color_heatmaps(heatmaps: torch.Tensor) -> np.ndarray:
+    """Heatmaps (K, H, W) in [0, 1] -> (H, W, 3): each pixel the colour of its strongest part, as bright as it."""
+    h = heatmaps.detach().float().cpu()
+    colors = torch.as_tensor(part_colors(h.shape[0])[:-1], dtype=torch.float32)
+    strength, part = h.max(dim=0)
+    return (colors[part] * strength.clamp(0, 1)[..., None]).numpy()
+
+
+def draw_scales(ax, centers: torch.Tensor, scales: torch.Tensor, size: int) -> None:
+    """A circle of radius sigma_k around each part centre x_k, coloured by part (centers (K, 2), scales (K,))."""
+    colors = part_colors(centers.shape[0])
+    c = _to_pixels(centers, size)
+    for k, (x, y) in enumerate(c):
+        radius = float(scales[k]) * size / 2
+        ax.add_patch(plt.Circle((x, y), radius, fill=False, color=colors[k], linewidth=1.0, linestyle="--"))
+
+
+def generator_levels(out, index: int = 0, panels: tuple[str, ...] = ("points", "heatmaps", "masks", "image"),
+                     title: str | None = None, panel_inches: float = 2.4) -> plt.Figure:
+    """One generated sample level by level, one panel each (a `GeneratorOutput`, sample `index`).
+
+    Panels: "points" (level-1 points, centres x_k, circles of radius sigma_k), "heatmaps" (H_k,
+    eq. 4), "masks" (the K+1 soft masks, background grey), "image", "overlay" (masks over the
+    image), "foreground" / "background" (first three feature channels of F and B), "bg_mask".
+    """
+    size = out.image.shape[-1]
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_inches * len(panels), panel_inches + 0.5), squeeze=False)
+    names = {"points": "level 1: points", "heatmaps": "heatmaps $H_k$", "masks": "level 2: masks $M$",
+             "image": "level 3: image", "overlay": "masks over image", "foreground": "foreground $F$",
+             "background": "background $B$", "bg_mask": "background mask $M_{bg}$"}
+    for ax, panel in zip(axes[0], panels):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(names.get(panel, panel), fontsize=9)
+        if panel == "points":
+            ax.imshow(np.ones((size, size, 3)), interpolation="nearest")
+            draw_points(ax, out.points[index], out.part_centers[index], size)
+            draw_scales(ax, out.part_centers[index], out.part_scales[index], size)
+        elif panel == "heatmaps":
+            ax.imshow(color_heatmaps(out.heatmaps[index]), interpolation="nearest")
+        elif panel == "masks":
+            ax.imshow(color_masks(out.masks[index]), interpolation="nearest")
+        elif panel == "image":
+            ax.imshow(to_numpy_image(out.image[index]), interpolation="nearest")
+        elif panel == "overlay":
+            ax.imshow(overlay_masks(out.image[index], out.masks[index]), interpolation="nearest")
+        elif panel in ("foreground", "background"):
+            feat = getattr(out, panel)[index, :3].detach().float().cpu()
+            lo, hi = feat.amin(dim=(1, 2), keepdim=True), feat.amax(dim=(1, 2), keepdim=True)
+            ax.imshow(((feat - lo) / (hi - lo + 1e-8)).permute(1, 2, 0).numpy(), interpolation="nearest")
+        elif panel == "bg_mask":
+            ax.imshow(out.masks[index, -1].detach().float().cpu().numpy(), cmap="gray", vmin=0, vmax=1,
+                      interpolation="nearest")
+        else:
+            raise ValueError(f"unknown panel {panel!r}; use one of {', '.join(names)}")
+        ax.set_xlim(-0.5, size - 0.5)
+        ax.set_ylim(size - 0.5, -0.5)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(pad=0.6)
+    return fig
+
+
+def embedding_similarity(embeddings: torch.Tensor, title: str | None = None) -> plt.Figure:
+    """Cosine similarity of part embeddings w_k across samples, ordered part by part.
+
+    embeddings (N, K, D) -> an (N K) x (N K) matrix; bright blocks on the diagonal mean the
+    same part looks alike across samples and different parts differ (eq. 3).
+    """
+    n, k, _ = embeddings.shape
+    w = torch.nn.functional.normalize(embeddings.detach().float().cpu().transpose(0, 1).reshape(k * n, -1), dim=1)
+    sim = (w @ w.T).numpy()
+    fig, ax = plt.subplots(figsize=(4.6, 4))
+    im = ax.imshow(sim, cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+    ticks = np.arange(k) * n + (n - 1) / 2
+    ax.set_xticks(ticks, [str(i) for i in range(k)])
+    ax.set_yticks(ticks, [str(i) for i in range(k)])
+    ax.set_xlabel("part k (each block: one row per sample)")
+    ax.set_ylabel("part k")
+    colors = part_colors(k)
+    for i in range(k):
+        ax.add_patch(plt.Rectangle((i * n - 0.5, i * n - 0.5), n, n, fill=False, color=colors[i], linewidth=1.5))
+    fig.colorbar(im, ax=ax, fraction=0.046, label="cosine similarity")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def point_layouts(points: torch.Tensor, centers: torch.Tensor, scales: torch.Tensor, size: int = 64,
+                  title: str | None = None, panel_inches: float = 1.9) -> plt.Figure:
+    """Level-1 layouts of several samples side by side, framed like the image they will become.
+
+    points (B, K, n_per, 2), centers (B, K, 2), scales (B, K): dots, crosses at x_k and
+    dashed circles of radius sigma_k, coloured by part.
+    """
+    n = points.shape[0]
+    fig, axes = plt.subplots(1, n, figsize=(panel_inches * n, panel_inches + 0.4), squeeze=False)
+    for i, ax in enumerate(axes[0]):
+        ax.imshow(np.full((size, size, 3), 0.97), interpolation="nearest")
+        draw_points(ax, points[i], centers[i], size)
+        draw_scales(ax, centers[i], scales[i], size)
+        ax.set_xlim(-0.5, size - 0.5)
+        ax.set_ylim(size - 0.5, -0.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"sample {i}", fontsize=9)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(pad=0.6)
+    return fig
