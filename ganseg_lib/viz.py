@@ -209,3 +209,39 @@ def point_layouts(points: torch.Tensor, centers: torch.Tensor, scales: torch.Ten
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(pad=0.6)
     return fig
+
+
+def map_row(maps: dict, title: str | None = None, cmap: str = "viridis", vmin: float | None = None,
+            vmax: float | None = None, panel_inches: float = 1.9, colorbar: bool = False) -> plt.Figure:
+    """A row of 2-D scalar maps, one panel per entry of {panel title: (H, W) tensor or array}."""
+    fig, axes = plt.subplots(1, len(maps), figsize=(panel_inches * len(maps) + (0.6 if colorbar else 0),
+                                                    panel_inches + 0.45), squeeze=False)
+    im = None
+    for ax, (name, value) in zip(axes[0], maps.items()):
+        arr = value.detach().float().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+        im = ax.imshow(arr, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(pad=0.6)
+    if colorbar and im is not None:
+        fig.colorbar(im, ax=list(axes[0]), fraction=0.02, pad=0.02)
+    return fig
+
+
+def heatmap_profiles(curves: dict, xlabel: str = r"distance to the part centre, $\|p - x_k\| / \sigma_k$",
+                     title: str | None = None) -> plt.Figure:
+    """Line plot of 1-D profiles, {label: (x, y)}; used for heatmap shapes (Gaussian, cone)."""
+    fig, ax = plt.subplots(figsize=(5, 3))
+    for label, (x, y) in curves.items():
+        ax.plot(np.asarray(x), np.asarray(y), label=label, linewidth=2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(r"$H_k(p)$")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

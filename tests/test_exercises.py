@@ -43,10 +43,11 @@ def test_stub_reminds_or_uses_reference(exercise: Exercise, monkeypatch, capsys)
     def stub(*args, **kwargs):
         raise NotImplementedError
 
+    # function exercises start as a stub raising NotImplementedError, value exercises as `...`
+    untouched = stub if callable(exercise.solution()) else ...
     monkeypatch.setenv("GANSEG_SOLUTIONS", "0")
-    exercise(stub)
-    exercise(...)
-    assert capsys.readouterr().out.count("not attempted yet") == 2
+    exercise(untouched)
+    assert "not attempted yet" in capsys.readouterr().out
     monkeypatch.setenv("GANSEG_SOLUTIONS", "1")
-    exercise(stub)
+    exercise(untouched)
     assert "reference solution passes" in capsys.readouterr().out
