@@ -121,13 +121,15 @@ def generator_levels(out, index: int = 0, panels: tuple[str, ...] = ("points", "
 
     Panels: "points" (level-1 points, centres x_k, circles of radius sigma_k), "heatmaps" (H_k,
     eq. 4), "masks" (the K+1 soft masks, background grey), "image", "overlay" (masks over the
-    image), "foreground" / "background" (first three feature channels of F and B), "bg_mask".
+    image), "foreground" / "background" / "blend" (first three feature channels of F, B and of
+    their blend, as RGB), "bg_mask".
     """
     size = out.image.shape[-1]
     fig, axes = plt.subplots(1, len(panels), figsize=(panel_inches * len(panels), panel_inches + 0.5), squeeze=False)
     names = {"points": "level 1: points", "heatmaps": "heatmaps $H_k$", "masks": "level 2: masks $M$",
              "image": "level 3: image", "overlay": "masks over image", "foreground": "foreground $F$",
-             "background": "background $B$", "bg_mask": "background mask $M_{bg}$"}
+             "background": "background $B$", "bg_mask": "background mask $M_{bg}$",
+             "blend": "blend $(1 - M_{bg}) F + M_{bg} B$"}
     for ax, panel in zip(axes[0], panels):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -144,10 +146,12 @@ def generator_levels(out, index: int = 0, panels: tuple[str, ...] = ("points", "
             ax.imshow(to_numpy_image(out.image[index]), interpolation="nearest")
         elif panel == "overlay":
             ax.imshow(overlay_masks(out.image[index], out.masks[index]), interpolation="nearest")
-        elif panel in ("foreground", "background"):
-            feat = getattr(out, panel)[index, :3].detach().float().cpu()
-            lo, hi = feat.amin(dim=(1, 2), keepdim=True), feat.amax(dim=(1, 2), keepdim=True)
-            ax.imshow(((feat - lo) / (hi - lo + 1e-8)).permute(1, 2, 0).numpy(), interpolation="nearest")
+        elif panel in ("foreground", "background", "blend"):
+            if panel == "blend":  # (1 - M_bg) F + M_bg B, what the output head reads (eq. 11)
+                feat = torch.lerp(out.foreground[index, :3], out.background[index, :3], out.masks[index, -1:])
+            else:
+                feat = getattr(out, panel)[index, :3]
+            ax.imshow(_feature_rgb(feat), interpolation="nearest")
         elif panel == "bg_mask":
             ax.imshow(out.masks[index, -1].detach().float().cpu().numpy(), cmap="gray", vmin=0, vmax=1,
                       interpolation="nearest")
@@ -245,3 +249,10 @@ def heatmap_profiles(curves: dict, xlabel: str = r"distance to the part centre, 
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def _feature_rgb(feat: torch.Tensor) -> np.ndarray:
+    """(3, H, W) features -> (H, W, 3) in [0, 1], each channel stretched between its 2nd and 98th percentile."""
+    f = feat.detach().float().cpu().flatten(1)
+    lo, hi = f.quantile(0.02, dim=1)[:, None, None], f.quantile(0.98, dim=1)[:, None, None]
+    return ((feat.detach().float().cpu() - lo) / (hi - lo + 1e-8)).clamp(0, 1).permute(1, 2, 0).numpy()
