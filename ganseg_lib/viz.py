@@ -256,3 +256,27 @@ def _feature_rgb(feat: torch.Tensor) -> np.ndarray:
     f = feat.detach().float().cpu().flatten(1)
     lo, hi = f.quantile(0.02, dim=1)[:, None, None], f.quantile(0.98, dim=1)[:, None, None]
     return ((feat.detach().float().cpu() - lo) / (hi - lo + 1e-8)).clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def curve_panels(panels: dict, xlabel: str, title: str | None = None, vlines: dict | None = None,
+                 panel_inches: float = 3.6, log_y: tuple[str, ...] = ()) -> plt.Figure:
+    """Side-by-side line plots: {panel title: {curve label: (x, y)}}; vlines {label: x} marked in every
+    panel; panels named in log_y get a logarithmic y axis."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_inches * len(panels), 2.9), squeeze=False)
+    for ax, (name, curves) in zip(axes[0], panels.items()):
+        for label, (x, y) in curves.items():
+            xs = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+            ys = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+            ax.plot(xs, ys, label=label, linewidth=2)
+        for label, x in (vlines or {}).items():
+            ax.axvline(x, color="0.4", linestyle="--", linewidth=1, label=label)
+        if name in log_y:
+            ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
