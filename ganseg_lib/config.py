@@ -35,6 +35,7 @@ class GeneratorConfig:
     mask_channels: int = 64  # width of the mask stack between its first and last block (= D_emb in the paper)
     spade_hidden: int = 128  # width of the shared SPADE conv that reads the condition map
     share_spade_hidden: bool = False  # one SPADE hidden activation per block instead of per SPADE layer
+    spade_kernel: int = 3  # kernel of SPADE's gamma/beta conv: 3 as in SPADE, 1 for light models
     heatmap: str = "gaussian"  # "gaussian" exp(-d^2/sigma^2) as in eq. 4, or "cone" clamp(1 - d/sigma) as released
     scale: str = "std"  # sigma_k from the n_per points: "std" (eq. 1) or "mad" (mean abs deviation, released)
     head_hidden: int = 64  # width of the first conv of the output head (eq. 11)
@@ -52,6 +53,8 @@ class GeneratorConfig:
             raise ConfigError(f"generator.heatmap must be 'gaussian' or 'cone', got {self.heatmap!r}")
         if self.scale not in ("std", "mad"):
             raise ConfigError(f"generator.scale must be 'std' or 'mad', got {self.scale!r}")
+        if self.spade_kernel not in (1, 3):
+            raise ConfigError(f"generator.spade_kernel must be 1 or 3, got {self.spade_kernel}")
         if self.points_per_part < 2:
             raise ConfigError("generator.points_per_part must be >= 2 (a part's scale needs a spread)")
         if self.embed_dim % 2 or min(self.channels) % 2:
@@ -92,6 +95,7 @@ class SegmenterConfig:
     batch: int = 64  # generated pairs per step
     lr: float = 3e-4  # Adam learning rate
     betas: tuple[float, float] = (0.9, 0.999)  # Adam betas
+    input_scale: int = 1  # the segmenter sees the image enlarged by this factor (x); small images need 2-4
 
 
 @dataclass(frozen=True)
@@ -124,19 +128,20 @@ def _paper(name: str, n_parts: int = 8, lambda_con: float = 10.0, bg_y: float = 
 
 def _cpu(name: str, size: int) -> GANSegConfig:
     # Chosen by measurement on a 2-core CPU (benchmarks/bench_presets.py): thin SPADE with one
-    # hidden activation per block, batch 16 and a point divisor of 2 (earlier point spread).
+    # hidden activation per block and 1x1 gamma/beta convs (small margins, few FLOPs), batch 16
+    # and a point divisor of 2 (points spread early).
     if size == 64:
         gen = GeneratorConfig(image_size=64, n_parts=4, z_dim=64, mlp_width=64, embed_dim=16,
-                              resolutions=(16, 32, 64), channels=(64, 32, 16), mask_channels=16,
-                              spade_hidden=16, share_spade_hidden=True, point_divisor=2.0,
+                              resolutions=(16, 32, 64), channels=(32, 16, 16), mask_channels=16,
+                              spade_hidden=16, share_spade_hidden=True, spade_kernel=1, point_divisor=2.0,
                               head_hidden=16)
         disc = DiscriminatorConfig(channels=(16, 32, 64, 128, 128), fc_width=128)
     else:
         gen = GeneratorConfig(image_size=32, n_parts=4, z_dim=64, mlp_width=64, embed_dim=16,
-                              resolutions=(16, 32), channels=(32, 16), mask_channels=16,
-                              spade_hidden=16, share_spade_hidden=True, point_divisor=2.0,
+                              resolutions=(16, 32), channels=(16, 16), mask_channels=8,
+                              spade_hidden=16, share_spade_hidden=True, spade_kernel=1, point_divisor=2.0,
                               head_hidden=16)
-        disc = DiscriminatorConfig(channels=(32, 64, 128, 128), fc_width=128)
+        disc = DiscriminatorConfig(channels=(16, 32, 64, 64), fc_width=64)
     return GANSegConfig(
         name=name, generator=gen, discriminator=disc,
         loss=LossConfig(lambda_con=10.0, r1_gamma=1.0, r1_interval=4),

@@ -20,9 +20,10 @@ class ForegroundGenerator(nn.Module):
         self.start = RelativePositionalEncoding(cfg.n_parts, cfg.channels[0])  # F(0) from part centres
         widths = list(cfg.channels) + [cfg.embed_dim]
         self.blocks = nn.ModuleList(
-            SPADEResBlock(widths[i], widths[i + 1], cfg.embed_dim, cfg.spade_hidden, cfg.share_spade_hidden)
+            SPADEResBlock(widths[i], widths[i + 1], cfg.embed_dim, cfg.spade_hidden, cfg.share_spade_hidden,
+                          cfg.spade_kernel)
             for i in range(len(cfg.resolutions)))
-        plan = plan_margins(cfg.resolutions)
+        plan = plan_margins(cfg.resolutions, cfg.spade_kernel)
         self.margins, self.cond_margins, self.mask_margin = plan.fg_in, plan.fg_cond, plan.mask_out
 
     def forward(self, centers: torch.Tensor, embeddings: torch.Tensor, part_masks: torch.Tensor) -> torch.Tensor:

@@ -55,7 +55,6 @@ def upsample2x(x: torch.Tensor, out_margin: int, in_margin: int) -> torch.Tensor
 
 
 SPADE_BLOCK_SHRINK = 2  # a SPADE ResBlock has two valid 3x3 convs on its main path
-SPADE_COND_EXTRA = 2  # its condition map passes two more (hidden conv, gamma/beta conv)
 ADAIN_BLOCK_SHRINK = 1  # an AdaIN ConvBlock has one valid 3x3 conv
 HEAD_SHRINK = 2  # the output head has two valid 3x3 convs
 
@@ -70,6 +69,7 @@ class MarginPlan:
     bg_in: tuple[int, ...]  # x entering background block i
     mask_out: int  # mask logits at the final resolution
     head_in: int  # blended features entering the output head
+    cond_extra: int  # how much further than x a SPADE's condition map must reach
 
 
 def _backwards(resolutions: tuple[int, ...], out_last: int, shrink: int) -> tuple[int, ...]:
@@ -84,16 +84,22 @@ def _backwards(resolutions: tuple[int, ...], out_last: int, shrink: int) -> tupl
     return tuple(margins)
 
 
-def plan_margins(resolutions: tuple[int, ...]) -> MarginPlan:
+def spade_cond_extra(spade_kernel: int) -> int:
+    """Pixels a SPADE's condition map must reach beyond x: its 3x3 hidden conv plus the gamma/beta conv."""
+    return 1 + spade_kernel // 2
+
+
+def plan_margins(resolutions: tuple[int, ...], spade_kernel: int = 3) -> MarginPlan:
     """The one place that sizes every grid: exactly the receptive field, nothing more (eq. 12)."""
+    cond_extra = spade_cond_extra(spade_kernel)
     fg_in = _backwards(resolutions, HEAD_SHRINK, SPADE_BLOCK_SHRINK)
-    fg_cond = tuple(m + SPADE_COND_EXTRA for m in fg_in)
+    fg_cond = tuple(m + cond_extra for m in fg_in)
     bg_in = _backwards(resolutions, HEAD_SHRINK, ADAIN_BLOCK_SHRINK)
     # The final masks feed the head (background mask) and, average-pooled, every foreground level.
     final = resolutions[-1]
     mask_out = max([HEAD_SHRINK] + [c * final // r for c, r in zip(fg_cond, resolutions)])
     mask_in = _backwards(resolutions, mask_out, SPADE_BLOCK_SHRINK)
-    return MarginPlan(mask_in, fg_in, fg_cond, bg_in, mask_out, HEAD_SHRINK)
+    return MarginPlan(mask_in, fg_in, fg_cond, bg_in, mask_out, HEAD_SHRINK, cond_extra)
 
 
 def next_level(x: torch.Tensor, resolutions: tuple[int, ...], i: int, out_margin: int, next_in: int) -> torch.Tensor:
@@ -129,22 +135,23 @@ class SPADE(nn.Module):
     """Spatially adaptive normalisation (Park et al.): out = (1 + gamma) * BN(x) + beta.
 
     BatchNorm without affine, as in the paper (Appendix B.2); gamma and beta come from one
-    fused conv over the hidden activation of the condition map.  `hidden` may be passed in
-    when several SPADE layers of a block share one hidden activation.
+    fused conv (kernel `kernel`, 3 in SPADE) over the hidden activation of the condition map.
+    `hidden` may be passed in when several SPADE layers of a block share one hidden activation.
     """
 
-    def __init__(self, channels: int, cond_channels: int, hidden: int, own_hidden: bool = True):
+    def __init__(self, channels: int, cond_channels: int, hidden: int, own_hidden: bool = True, kernel: int = 3):
         super().__init__()
         self.norm = nn.BatchNorm2d(channels, affine=False)
         self.hidden = nn.Conv2d(cond_channels, hidden, 3) if own_hidden else None
-        self.gamma_beta = nn.Conv2d(hidden, 2 * channels, 3)
+        self.gamma_beta = nn.Conv2d(hidden, 2 * channels, kernel)
+        self.reach = kernel // 2  # pixels the gamma/beta conv reads beyond x
 
     def forward(self, x: torch.Tensor, cond: torch.Tensor, hidden: torch.Tensor | None = None) -> torch.Tensor:
-        # cond (and hidden) may be larger than x; read only the part the two valid convs need
+        # cond (and hidden) may be larger than x; read only the part the valid convs need
         if hidden is None:
-            cond = crop(cond, (cond.shape[-1] - x.shape[-1]) // 2 - 2)
+            cond = crop(cond, (cond.shape[-1] - x.shape[-1]) // 2 - self.reach - 1)
             hidden = F.leaky_relu(self.hidden(cond), LEAK)
-        hidden = crop(hidden, (hidden.shape[-1] - x.shape[-1]) // 2 - 1)
+        hidden = crop(hidden, (hidden.shape[-1] - x.shape[-1]) // 2 - self.reach)
         gamma, beta = self.gamma_beta(hidden).chunk(2, dim=1)
         return torch.addcmul(beta, self.norm(x), 1.0 + gamma)
 
@@ -153,20 +160,22 @@ class SPADEResBlock(nn.Module):
     """x -> conv(lrelu(SPADE(x))) twice, plus a learned SPADE+conv shortcut when widths differ.
 
     All convs are valid: the output is 2 px smaller on each side than x, and the condition map
-    must reach 2 px further than x (see `plan_margins`).
+    must reach `spade_cond_extra` px further than x (see `plan_margins`).
     """
 
-    def __init__(self, in_ch: int, out_ch: int, cond_ch: int, hidden: int, share_hidden: bool = False):
+    def __init__(self, in_ch: int, out_ch: int, cond_ch: int, hidden: int, share_hidden: bool = False,
+                 spade_kernel: int = 3):
         super().__init__()
         mid = min(in_ch, out_ch)
         self.shared = nn.Conv2d(cond_ch, hidden, 3) if share_hidden else None
+        self.cond_extra = spade_cond_extra(spade_kernel)
         own = not share_hidden
-        self.spade1 = SPADE(in_ch, cond_ch, hidden, own)
+        self.spade1 = SPADE(in_ch, cond_ch, hidden, own, spade_kernel)
         self.conv1 = nn.Conv2d(in_ch, mid, 3)
-        self.spade2 = SPADE(mid, cond_ch, hidden, own)
+        self.spade2 = SPADE(mid, cond_ch, hidden, own, spade_kernel)
         self.conv2 = nn.Conv2d(mid, out_ch, 3)
         if in_ch != out_ch:
-            self.spade_skip = SPADE(in_ch, cond_ch, hidden, own)
+            self.spade_skip = SPADE(in_ch, cond_ch, hidden, own, spade_kernel)
             self.conv_skip = nn.Conv2d(in_ch, out_ch, 3)
         else:
             self.spade_skip = self.conv_skip = None
@@ -174,7 +183,8 @@ class SPADEResBlock(nn.Module):
     def forward(self, x: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         hidden = None
         if self.shared is not None:  # one hidden activation for all SPADE layers of the block
-            hidden = F.leaky_relu(self.shared(crop(cond, (cond.shape[-1] - x.shape[-1]) // 2 - 2)), LEAK)
+            reach = (cond.shape[-1] - x.shape[-1]) // 2 - self.cond_extra
+            hidden = F.leaky_relu(self.shared(crop(cond, reach)), LEAK)
         h = self.conv1(F.leaky_relu(self.spade1(x, cond, hidden), LEAK))
         h = self.conv2(F.leaky_relu(self.spade2(h, cond, hidden), LEAK))
         if self.conv_skip is None:

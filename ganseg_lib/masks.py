@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from .config import GeneratorConfig
-from .layers import SPADE_COND_EXTRA, RelativePositionalEncoding, SPADEResBlock, make_grid, next_level, plan_margins
+from .layers import RelativePositionalEncoding, SPADEResBlock, make_grid, next_level, plan_margins
 
 
 def heatmaps(centers: torch.Tensor, scales: torch.Tensor, grid: torch.Tensor, kind: str = "gaussian") -> torch.Tensor:
@@ -43,10 +43,11 @@ class MaskGenerator(nn.Module):
         n = len(cfg.resolutions)
         widths = [cfg.channels[0]] + [cfg.mask_channels] * (n - 1) + [cfg.n_parts + 1]
         self.blocks = nn.ModuleList(
-            SPADEResBlock(widths[i], widths[i + 1], cfg.embed_dim, cfg.spade_hidden, cfg.share_spade_hidden)
+            SPADEResBlock(widths[i], widths[i + 1], cfg.embed_dim, cfg.spade_hidden, cfg.share_spade_hidden,
+                          cfg.spade_kernel)
             for i in range(n))
-        plan = plan_margins(cfg.resolutions)
-        self.margins, self.out_margin = plan.mask_in, plan.mask_out
+        plan = plan_margins(cfg.resolutions, cfg.spade_kernel)
+        self.margins, self.out_margin, self.cond_extra = plan.mask_in, plan.mask_out, plan.cond_extra
 
     def forward(self, points: torch.Tensor, centers: torch.Tensor, scales: torch.Tensor,
                 embeddings: torch.Tensor) -> torch.Tensor:
@@ -55,7 +56,7 @@ class MaskGenerator(nn.Module):
         res, margins = cfg.resolutions, self.margins
         x = self.start(points.flatten(1, 2), make_grid(res[0], margins[0], dtype=dtype, device=device))
         for i, block in enumerate(self.blocks):
-            grid = make_grid(res[i], margins[i] + SPADE_COND_EXTRA, dtype=dtype, device=device)
+            grid = make_grid(res[i], margins[i] + self.cond_extra, dtype=dtype, device=device)
             w_mask = embedding_map(heatmaps(centers, scales, grid, cfg.heatmap), embeddings)  # eq. 4
             x = block(x, w_mask)  # eq. 6
             if i + 1 < len(res):
