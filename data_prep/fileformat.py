@@ -29,11 +29,11 @@ Files are written atomically: to a temporary file in the same folder, then renam
 from __future__ import annotations
 
 import os
+import pickle
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-import pickle
 
 import torch
 from torch import Tensor
@@ -156,10 +156,14 @@ def read(path: str | os.PathLike) -> Prepared:
         raise DataError(f"{path}: is a folder, not a data file; {hint}")
     try:
         raw = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile, pickle.UnpicklingError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise DataError(f"{path}: not a readable data file, truncated or of another kind ({reason[:120]}); "
+    except pickle.UnpicklingError:
+        raise DataError(f"{path}: not a data file (not a torch.save archive of plain tensors); "
                         f"re-create it with python -m data_prep.prepare") from None
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as e:
+        text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = "truncated or damaged" if "zip" in text.lower() or isinstance(e, EOFError) else text[:80]
+        raise DataError(f"{path}: cannot read the data file ({reason}); re-create it with "
+                        f"python -m data_prep.prepare") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise DataError(f"{path}: not a data file made by data_prep (no format '{FORMAT}'); {hint}")
     if raw.get("version") != VERSION:

@@ -39,10 +39,10 @@ def draw(s: Sampler, size: int, aligned: bool = False) -> tuple[Tensor, Tensor, 
 
     # Pose of the head in the image.
     if aligned:
-        scale, tx, ty = s.normal(0.6, 0.015), s.normal(0.0, 0.015), s.normal(0.02, 0.015)
+        scale, tx, ty = s.normal(0.67, 0.012), s.normal(0.0, 0.015), s.normal(0.02, 0.015)
         angle, yaw = s.normal(0.0, 1.0 * DEG), s.normal(0.0, 3.0 * DEG)
     else:
-        scale, tx, ty = s.uniform(0.56, 0.7), s.uniform(-0.22, 0.22), s.uniform(-0.16, 0.14)
+        scale, tx, ty = s.uniform(0.63, 0.74), s.uniform(-0.2, 0.2), s.uniform(-0.15, 0.12)
         angle, yaw = s.normal(0.0, 11.0 * DEG, clip=2.2), s.uniform(-26.0 * DEG, 26.0 * DEG)
     sy, cy_ = torch.sin(yaw), torch.cos(yaw)
 
