@@ -66,24 +66,34 @@ def widget_figure(draw, controls: dict, layout: str = "horizontal"):
     return widgets.VBox([box(list(controls.values())), out])
 
 
-def course_generator(preset: str = "cpu-small", domain: str = "faces", seed: int = 0):
-    """The generator a lesson shows, in eval mode, and whether it is trained.
+def shipped_checkpoint(domain: str = "faces"):
+    """Path of the shipped course checkpoint `checkpoints/<domain>-<size>.pt` (the largest size), or None.
 
-    Loads the shipped course checkpoint for `domain` from `checkpoints/` when it exists;
-    otherwise builds an untrained generator of `preset` (weights from `seed`), whose images
-    are noise but whose points, masks and equivariance are already what the lessons teach.
-    Returns (generator, trained).
+    GANSEG_CHECKPOINTS names another folder to look in (e.g. where a Colab session keeps them).
+    """
+    import re
+    from pathlib import Path
+    folder = Path(os.environ.get("GANSEG_CHECKPOINTS") or repo_root() / "checkpoints")
+    pattern = re.compile(rf"{re.escape(domain)}-(\d+)\.pt")
+    found = [(int(m.group(1)), p) for p in folder.glob("*.pt") if (m := pattern.fullmatch(p.name))]
+    return max(found)[1] if found else None
+
+
+def course_generator(preset: str = "cpu-small", domain: str = "faces", seed: int = 0):
+    """The generator a lesson shows, on the CPU in eval mode, and whether it is trained.
+
+    Loads the EMA generator of the shipped course checkpoint for `domain` (see
+    `shipped_checkpoint`) when the repository has one; otherwise builds an untrained generator
+    of `preset` (weights from `seed`), whose images are noise but whose points, masks and
+    equivariance are already what the lessons teach.  Returns (generator, trained).
     """
     from .config import get_preset
     from .generator import Generator
 
-    shipped = _load_shipped_generator(domain)
-    if shipped is not None:
-        return shipped.eval(), True
+    path = shipped_checkpoint(domain)
+    if path is not None:
+        from .shipped import load_course_checkpoint
+        _, g, _ = load_course_checkpoint(path, "cpu")
+        return g.eval(), True
     torch.manual_seed(seed)
     return Generator(get_preset(preset)).eval(), False
-
-
-def _load_shipped_generator(domain: str):
-    """The EMA generator of the shipped checkpoint for `domain`, or None while none is shipped."""
-    return None

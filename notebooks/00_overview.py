@@ -1,0 +1,243 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 00 — GANSeg: segmenting parts by learning to draw them
+#
+# This course rebuilds **GANSeg** (He, Wandt and Rhodin, *GANSeg: Learning to Segment by
+# Unsupervised Hierarchical Image Generation*, CVPR 2022) from its equations, one level per
+# lesson, on a small library you can read in an afternoon (`ganseg_lib/`). Every lesson runs top
+# to bottom on a laptop CPU, in Colab or on a GPU, and checks what it teaches.
+#
+# **After this lesson you can**
+# 1. say what unsupervised part segmentation is and how GANSeg solves it in two stages;
+# 2. name the generator's three levels and what flows between them;
+# 3. generate a sample and read its points, masks and image;
+# 4. run the course in fast (CI) or full mode, on CPU, GPU or Colab.
+#
+# **Runtime:** about 20 s on a 2-core CPU, a few seconds on a GPU.
+
+# %%
+# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
+# Locally (or in CI) this cell does nothing: install with `pip install -e ".[course]"`.
+import os
+import subprocess
+import sys
+
+try:
+    import google.colab  # noqa: F401  (present only in Colab)
+    IN_COLAB = True
+except ImportError:
+    IN_COLAB = False
+COURSE_REPO = "https://github.com/ganseg-course/ganseg-course"
+COURSE_REF = "v0.1.0"  # the course release these notebooks belong to
+if IN_COLAB:
+    if not os.path.isdir("ganseg-course"):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", COURSE_REF, COURSE_REPO,
+                        "ganseg-course"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", "ganseg-course",
+                        "ipywidgets==8.1.9"], check=True)
+    sys.path.insert(0, os.path.abspath("ganseg-course"))
+    from google.colab import output
+    output.enable_custom_widget_manager()
+
+# %%
+# %matplotlib inline
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+
+from data_prep import render
+from ganseg_lib import course, viz
+from ganseg_lib.exercises import lesson00 as ex
+
+print(course.describe_runtime())
+
+# %% [markdown]
+# ## 1. The problem
+#
+# Give a computer thousands of photos of faces — no labels, no keypoints, no masks — and ask it
+# to split every face into parts (eyes, hair, mouth, ...) so that "part 3" is the same thing in
+# every photo. That is **unsupervised part segmentation**. Its uses range from landmark
+# detection to editing and analysis of animals or objects nobody has labelled.
+#
+# Most earlier methods train an auto-encoder: encode an image into parts, decode it back, and
+# add losses that make the parts consistent. GANSeg turns this around and learns to **draw**:
+#
+# 1. **Train a GAN whose generator draws images part by part.** It first places points, turns
+#    them into part masks, then paints each part and the background inside those masks. The
+#    only training signal is a discriminator telling generated from real images, plus two
+#    losses keeping masks compact. Because the generator is built so that moving a part's points
+#    moves its mask and its pixels (*translation equivariance*), the cheapest way for it to draw
+#    realistic faces is to give each part a consistent meaning.
+# 2. **Distil a segmenter.** Every generated image comes with its masks for free. Generate many
+#    (image, mask) pairs and train an ordinary segmentation network (DeepLab V3) on them; it
+#    then segments real photos.
+#
+# ## 2. The generator's three levels (Sec. 3, Fig. 2)
+#
+# | level | input | output | equations | lesson |
+# |---|---|---|---|---|
+# | 1 | noise $\mathbf{z}_\text{point}$, $\mathbf{z}_\text{app}$ | $K \times n_\text{per}$ points; part centres $\mathbf{x}_k$, scales $\sigma_k$; embeddings $\mathbf{w}_k$ | 1-3 | 01 |
+# | 2 | points, centres, scales, embeddings | $K+1$ soft masks (last = background) | 4-6, 12 | 02 |
+# | 3 | masks, embeddings; noise $\mathbf{z}_\text{bg}$, shift $\mathbf{u}$ | foreground, background, blended image | 7-11 | 03 |
+#
+# Training uses the losses of lesson 04 (eq. 13-19); lesson 05 checks equivariance, 06 looks at
+# the learned part embeddings, 07 trains, 08 distils and evaluates, 09 compares with the paper.
+#
+# The paper's headline numbers (K = 8 parts unless noted), which lesson 09 puts next to ours:
+#
+# | dataset | metric | GANSeg |
+# |---|---|---|
+# | CelebA aligned (MAFL) | landmark error | 3.98 % |
+# | CelebA in the wild | landmark error | 6.18 % |
+# | CUB birds | foreground IoU | 0.629 |
+# | Flowers | foreground IoU | 0.739 |
+# | Taichi (K = 10) | MAE / foreground IoU | 417.17 / 0.854 |
+#
+# ## 3. The data of this course
+#
+# The course trains on **procedural images** with exact ground truth, drawn by `data_prep`
+# in milliseconds and needing no download: synthetic faces, birds, flowers and Taichi-like
+# figures. (The same code prepares the paper's real datasets when you have them on disk.) Here
+# are eight synthetic faces in the wild, with the ground-truth parts overlaid. GANSeg never
+# sees these labels: they only score the result (lesson 08).
+
+# %%
+faces = render("faces", 8, size=64, seed=0)
+labels = faces.part_labels.long()  # (N, S, S), 0 = background, k = part k
+n_gt = len(faces.domain.part_names)
+one_hot = F.one_hot(labels, n_gt + 1).permute(0, 3, 1, 2).float()  # (N, parts + 1, S, S)
+gt_masks = torch.cat((one_hot[:, 1:], one_hot[:, :1]), dim=1)  # background last, as the library stores masks
+fig = viz.sample_grid(faces.float_images(), ncols=8, title="synthetic faces in the wild (64 px)")
+plt.show()
+fig = viz.sample_grid(faces.float_images(), gt_masks, ncols=8, title="... and their ground-truth parts")
+plt.show()
+print("ground-truth parts:", ", ".join(faces.domain.part_names))
+
+# %% [markdown]
+# ## 4. One generated sample
+#
+# `course.course_generator()` loads the course's shipped, trained generator from `checkpoints/`
+# when the repository has one (trained on synthetic faces; see lesson 07 for how). Otherwise it
+# returns an **untrained** generator: its images are noise, because nothing has taught it what
+# a face looks like yet, but its points and masks already have the structure the next lessons
+# explain. The same cell works in both cases.
+
+# %%
+g, trained = course.course_generator()
+cfg = g.cfg
+print(f"{'trained (shipped checkpoint)' if trained else 'untrained (no checkpoint shipped yet)'}: "
+      f"{cfg.image_size} px, K = {cfg.n_parts} parts, {cfg.points_per_part} points per part, "
+      f"{sum(p.numel() for p in g.parameters()) / 1e6:.2f} M parameters")
+latents = g.sample_latents(8, generator=torch.Generator().manual_seed(0))
+with torch.no_grad():
+    out = g(latents)
+fig = viz.sample_grid(out.image, out.masks, out.points, out.part_centers, ncols=8,
+                      title="generated: image, masks and points" + ("" if trained else " (untrained: noise)"))
+plt.show()
+
+# %%
+fig = viz.generator_levels(out, 0, panels=("points", "heatmaps", "masks", "image", "overlay"),
+                           title="sample 0, level by level")
+plt.show()
+
+# %% [markdown]
+# Every figure in the course comes from `ganseg_lib.viz`, and every tensor has a fixed layout:
+#
+# * coordinates are $(x, y)$ in $[-1, 1]$, $x$ to the right, $y$ **down**; pixel $(i, j)$ of an
+#   $S \times S$ image has its centre at $x = (j + 0.5)\,2/S - 1$, $y = (i + 0.5)\,2/S - 1$;
+# * `out.masks` is $(B, K+1, S, S)$, a softmax over channels, the **background last**;
+# * `out.points` is $(B, K, n_\text{per}, 2)$, `out.image` is $(B, 3, S, S)$ in $[-1, 1]$.
+
+# %%
+print("image ", tuple(out.image.shape), f"range [{out.image.min():.2f}, {out.image.max():.2f}]")
+print("masks ", tuple(out.masks.shape), "sum over channels = 1:", torch.allclose(out.masks.sum(1), torch.ones(1)))
+print("points", tuple(out.points.shape))
+
+# %% [markdown]
+# ## 5. How the course runs
+#
+# * **Locally:** `pip install -e ".[course]"` (or `make install`), then `jupyter lab notebooks/`.
+#   Every lesson's first cell is a no-op here.
+# * **Colab:** open a lesson from the repository; the first cell clones the pinned course
+#   release, installs it, and turns on Colab's widget manager so the sliders work.
+# * **CPU or GPU:** lessons use `course.default_device()` (CUDA when present) where it matters
+#   (training, distillation); lessons 00-05 use small models that run in seconds on a CPU.
+# * **Fast mode:** with `GANSEG_FAST=1` (as in CI) training cells run a few steps or load the
+#   shipped checkpoint, and `course.pick(fast, full)` picks small sizes; without it the lessons
+#   run the real thing. Exercise checks then also run their reference solutions (see below).
+
+# %%
+print("fast mode:", course.fast_mode(), "| Colab:", course.in_colab(), "| device:", course.default_device())
+print("e.g. training steps for lesson 07 would be", course.pick(20, 2000))
+
+# %% [markdown]
+# | lesson | CPU, fast mode (CI) | CPU, full mode | GPU |
+# |---|---|---|---|
+# | 00-04 | 20-40 s each | the same (no training) | a few seconds |
+# | 05-09 | see each lesson | minutes (training, distillation) | much faster |
+#
+# ## 6. Exercises
+#
+# Every lesson has exercises of the same shape: a cell with a stub you replace, and a check cell
+# below it. A wrong answer raises an error whose message is a hint; an untouched stub prints a
+# reminder, so "Run all" never stops at an exercise you skipped.
+#
+# **Exercise 0.1 — coordinates.** Write `to_pixel(xy, size)`: $(N, 2)$ coordinates $(x, y)$ in
+# $[-1, 1]$ $\to$ $(N, 2)$ float pixel positions (column, row) in an image of `size` x `size`
+# pixels, such that a pixel's centre maps to its integer indices.
+
+# %%
+def to_pixel(xy: torch.Tensor, size: int) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+ex.check_to_pixel(to_pixel)
+
+# %% [markdown]
+# **Exercise 0.2 — masks.** Write `mask_areas(masks)`: soft masks $(B, K+1, H, W)$ $\to$ $(B, K+1)$,
+# the share of the image each part (and the background) covers. Then look at `mask_areas(out.masks)`:
+# which channel covers most of our sample?
+
+# %%
+def mask_areas(masks: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+ex.check_mask_areas(mask_areas)
+
+# %% [markdown]
+# ## 7. Lesson check
+
+# %%
+assert course.describe_runtime().startswith("torch ")
+assert course.fast_mode() == (os.environ.get("GANSEG_FAST", "").lower() in ("1", "true", "yes"))
+assert trained == (course.shipped_checkpoint() is not None)
+K, S = cfg.n_parts, cfg.image_size
+assert out.image.shape == (8, 3, S, S) and out.image.abs().max() <= 1
+assert out.masks.shape == (8, K + 1, S, S) and torch.allclose(out.masks.sum(1), torch.ones(8, S, S), atol=1e-5)
+assert out.points.shape == (8, K, cfg.points_per_part, 2) and out.points.abs().max() <= 1
+assert gt_masks.shape == (8, n_gt + 1, 64, 64) and torch.equal(gt_masks.sum(1), torch.ones(8, 64, 64))
+plt.close("all")
+print("lesson 00 checks passed")
+
+# %% [markdown]
+# ## Summary
+#
+# * GANSeg learns parts without labels by learning to *draw* images part by part with a GAN,
+#   then distils the drawn masks into a segmenter.
+# * The generator has three levels: points (01), masks (02), foreground/background/image (03),
+#   trained with the losses of lesson 04.
+# * The course runs the same on CPU, GPU and Colab; `GANSEG_FAST=1` makes it CI-sized.
+#
+# **Next — lesson 01:** level 1, where the points come from, with a widget to move a part.
