@@ -31,7 +31,6 @@ from __future__ import annotations
 import os
 import pickle
 import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,9 +158,9 @@ def read(path: str | os.PathLike) -> Prepared:
     except pickle.UnpicklingError:
         raise DataError(f"{path}: not a data file (not a torch.save archive of plain tensors); "
                         f"re-create it with python -m data_prep.prepare") from None
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as e:
+    except Exception as e:  # damaged archives fail inside the unpickler in many ways (KeyError, EOFError...)
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        reason = "truncated or damaged" if "zip" in text.lower() or isinstance(e, EOFError) else text[:80]
+        reason = "truncated or damaged" if "zip" in text.lower() or not isinstance(e, OSError) else text[:80]
         raise DataError(f"{path}: cannot read the data file ({reason}); re-create it with "
                         f"python -m data_prep.prepare") from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:

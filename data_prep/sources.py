@@ -215,7 +215,7 @@ def flowers(root: str | Path, size: int = 128, skip_bad: bool = False, progress:
         mat = loadmat(setid)
     except ImportError:
         raise DataError(f"{setid}: reading it needs scipy; pip install scipy") from None
-    except (ValueError, OSError, TypeError) as e:
+    except Exception as e:  # scipy raises its own MatReadError, ValueError, ... for damaged files
         raise DataError(f"{setid}: not a readable MATLAB file ({e}); download setid.mat again") from None
     # ReDO (and GANSeg) train on the large 'tstid' set and test on 'trnid'.
     roles = (("train", "tstid"), ("val", "valid"), ("test", "trnid"))
