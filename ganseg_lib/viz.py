@@ -280,3 +280,50 @@ def curve_panels(panels: dict, xlabel: str, title: str | None = None, vlines: di
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def segmentation_overlays(images: torch.Tensor, masks: torch.Tensor, landmarks: torch.Tensor | None = None,
+                          ncols: int = 8, title: str | None = None, cell_inches: float = 1.3) -> plt.Figure:
+    """Detected part masks over real images, part centres as crosses, ground-truth landmarks as white dots.
+
+    images (B, 3, H, W) uint8 or float in [-1, 1]; masks (B, K+1, H, W) soft; landmarks (B, L, 2) or None.
+    """
+    if images.dtype == torch.uint8:
+        images = images.float() * (2.0 / 255.0) - 1.0
+    masks = masks.detach().float().cpu()
+    grid = torch.stack(torch.meshgrid(*(((torch.arange(s) + 0.5) * 2.0 / s - 1.0) for s in masks.shape[-2:]),
+                                      indexing="ij")[::-1], dim=-1)  # (H, W, 2) as (x, y)
+    part = masks[:, :-1]
+    centers = torch.einsum("bkhw,hwc->bkc", part, grid) / part.sum(dim=(-2, -1))[..., None].clamp_min(1e-8)
+    fig = sample_grid(images, masks, None, centers, ncols=ncols, title=title, cell_inches=cell_inches)
+    if landmarks is not None:
+        size = images.shape[-1]
+        for ax, pts in zip(fig.axes, landmarks):
+            p = _to_pixels(pts, size)
+            ax.scatter(p[:, 0], p[:, 1], s=5, c="white", edgecolors="black", linewidths=0.3)
+    return fig
+
+
+def loss_curves(log: str | os.PathLike | list[dict], columns: tuple[str, ...] = ("d_loss", "g_loss", "r1", "con", "area"),
+                title: str | None = None) -> plt.Figure:
+    """Training losses against step, one panel per column, from a run's log.csv (or its rows)."""
+    import csv
+
+    if not isinstance(log, list):
+        with open(log, newline="") as f:
+            log = list(csv.DictReader(f))
+    columns = tuple(c for c in columns if any(r.get(c) not in (None, "") for r in log))
+    fig, axes = plt.subplots(1, max(1, len(columns)), figsize=(2.6 * max(1, len(columns)), 2.4), squeeze=False)
+    for ax, name in zip(axes[0], columns):
+        pts = [(int(r["step"]), float(r[name])) for r in log if r.get(name) not in (None, "")]
+        if pts:
+            ax.plot(*zip(*pts), linewidth=1)
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("step", fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+

@@ -1,0 +1,148 @@
+"""Score a segmenter on labelled images with the paper's protocols (see metrics.py).
+
+The train split fits the landmark regression; the test split is scored.  Every number comes
+with its references, so a reader sees what is learned beyond finding the object.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import metrics
+from .segmenter import Segmenter, predict
+
+MAX_REGRESSION_IMAGES = 5000  # train images used to fit the landmark regression (the paper's ~5k)
+
+
+class EvaluationError(ValueError):
+    """Data that cannot be scored (no landmarks and no masks, wrong image size)."""
+
+
+@dataclass
+class LabelledImages:
+    """One split as whole tensors; what is unknown is None."""
+
+    images: torch.Tensor  # (N, 3, S, S) uint8
+    landmarks: torch.Tensor | None = None  # (N, L, 2) float, (x, y) in [-1, 1]
+    visible: torch.Tensor | None = None  # (N, L) bool
+    fg_masks: torch.Tensor | None = None  # (N, S, S) bool
+    part_labels: torch.Tensor | None = None  # (N, S, S) int, 0 = background
+    protocol: str | None = None  # "mafl" or "keypoints" (see metrics.py)
+    has_mask: torch.Tensor | None = None  # (N,) bool where only some images have a foreground mask
+
+    def masked(self) -> torch.Tensor:
+        """Indices of the images with a foreground mask."""
+        if self.has_mask is None:
+            return torch.arange(len(self.images))
+        return torch.nonzero(self.has_mask).view(-1)
+
+    @classmethod
+    def from_dataset(cls, ds) -> "LabelledImages":
+        """From a data_prep dataset (whole-split tensors and `.meta`)."""
+        meta = getattr(ds, "meta", None) or {}
+        landmarks = getattr(ds, "landmarks", None)
+        protocol = meta.get("landmark_protocol") if landmarks is not None else None
+        if landmarks is not None and protocol is None:
+            protocol = "mafl" if landmarks.shape[1] == 5 else "keypoints"
+        fg, has = getattr(ds, "fg_masks", None), getattr(ds, "has_mask", None)
+        if has is not None and bool(has.all()):
+            has = None
+        return cls(ds.images, landmarks, getattr(ds, "visible", None), fg, getattr(ds, "part_labels", None),
+                   protocol, has)
+
+    def head(self, n: int) -> "LabelledImages":
+        cut = (lambda t: None if t is None else t[:n])
+        return LabelledImages(self.images[:n], cut(self.landmarks), cut(self.visible), cut(self.fg_masks),
+                              cut(self.part_labels), self.protocol, cut(self.has_mask))
+
+
+def what_is_skipped(test: LabelledImages) -> list[str]:
+    """One line per metric family that this data cannot support; raises if nothing can be scored."""
+    skipped = []
+    if test.landmarks is None:
+        skipped.append("landmark error (the data has no landmarks)")
+    if test.fg_masks is None:
+        skipped.append("foreground IoU (the data has no foreground masks)")
+    if len(skipped) == 2:
+        raise EvaluationError("the evaluation data has neither landmarks nor foreground masks: nothing to score")
+    return skipped
+
+
+def label_centers(part_labels: torch.Tensor, n_labels: int) -> np.ndarray:
+    """Centres of the ground-truth parts 1..n_labels as a (N, n_labels, 2) array (missing part -> 0, 0)."""
+    onehot = torch.nn.functional.one_hot(part_labels.long(), n_labels + 1).permute(0, 3, 1, 2).float()
+    return metrics.part_centers(torch.cat([onehot[:, 1:], onehot[:, :1]], dim=1))  # background last
+
+
+def evaluate_masks(train_masks: torch.Tensor, train: LabelledImages, test_masks: torch.Tensor,
+                   test: LabelledImages) -> dict:
+    """All metrics and references from predicted soft masks (N, K+1, S, S) of both splits."""
+    result: dict = {"n_train": int(len(train.images)), "n_test": int(len(test.images)),
+                    "image_size": int(test.images.shape[-1]), "skipped": what_is_skipped(test)}
+    if test.landmarks is not None:
+        if train.landmarks is None:
+            raise EvaluationError("the train split has no landmarks to fit the regression")
+        ftr, fte = metrics.part_centers(train_masks), metrics.part_centers(test_masks)
+        if test.protocol == "mafl":
+            err = metrics.mafl_landmark_error(ftr, train.landmarks, fte, test.landmarks)
+            mean_shape = metrics.mean_shape_error(train.landmarks, test.landmarks)
+            refs = {"mean_shape": mean_shape}
+            if train.fg_masks is not None and test.fg_masks is not None and train.has_mask is None \
+                    and test.has_mask is None:
+                refs["localisation_only"] = metrics.localisation_only_error(
+                    train.fg_masks, train.landmarks, test.fg_masks, test.landmarks)
+            if train.part_labels is not None and test.part_labels is not None:
+                n_labels = int(max(train.part_labels.max(), test.part_labels.max()))
+                refs["ground_truth_parts"] = metrics.mafl_landmark_error(
+                    label_centers(train.part_labels, n_labels), train.landmarks,
+                    label_centers(test.part_labels, n_labels), test.landmarks)
+            result["landmarks"] = {
+                "protocol": "mafl: regression without bias, mean L2 / inter-ocular distance, %",
+                "error_pct": err, "x_mean_shape": err / mean_shape,
+                "references_pct": refs,
+            }
+        else:
+            size = int(test.images.shape[-1])
+            vis_tr = train.visible if train.visible is not None else torch.ones(train.landmarks.shape[:2], dtype=bool)
+            vis_te = test.visible if test.visible is not None else torch.ones(test.landmarks.shape[:2], dtype=bool)
+            errs = metrics.keypoint_errors(ftr, train.landmarks, vis_tr, fte, test.landmarks, vis_te, size)
+            # mean-shape reference: a regression with bias from a constant feature predicts the visible mean
+            zeros_tr, zeros_te = np.zeros((len(train.images), 1)), np.zeros((len(test.images), 1))
+            refs = {"mean_shape": metrics.keypoint_errors(zeros_tr, train.landmarks, vis_tr, zeros_te,
+                                                          test.landmarks, vis_te, size)}
+            if train.fg_masks is not None and test.fg_masks is not None and train.has_mask is None \
+                    and test.has_mask is None:
+                refs["localisation_only"] = metrics.keypoint_errors(
+                    metrics.region_centroid(train.fg_masks), train.landmarks, vis_tr,
+                    metrics.region_centroid(test.fg_masks), test.landmarks, vis_te, size)
+            result["landmarks"] = {
+                "protocol": "keypoints: regression with bias per keypoint, visible points only, pixels",
+                **errs, "x_mean_shape": errs["mean_px"] / max(refs["mean_shape"]["mean_px"], 1e-12),
+                "references": refs,
+            }
+    if test.fg_masks is not None:
+        keep = test.masked()  # images that have a ground-truth mask
+        gt = test.fg_masks[keep]
+        result["foreground"] = {
+            "protocol": "argmax != background, IoU per image, averaged",
+            "iou": metrics.foreground_iou(metrics.foreground_from_masks(test_masks[keep]), gt),
+            "n_images": int(len(keep)),
+            "references": metrics.reference_ious(gt),
+        }
+    return result
+
+
+def evaluate_segmenter(model: Segmenter, train: LabelledImages, test: LabelledImages,
+                       device: str | torch.device = "cpu") -> tuple[dict, torch.Tensor]:
+    """Run the segmenter on both splits and score it; returns (metrics, test soft masks)."""
+    for split, data in (("train", train), ("test", test)):
+        if data.images.dim() != 4 or data.images.shape[1] != 3:
+            raise EvaluationError(f"{split} images must be (N, 3, S, S), got {tuple(data.images.shape)}")
+    what_is_skipped(test)
+    train = train.head(MAX_REGRESSION_IMAGES)
+    need_train = test.landmarks is not None
+    train_masks = predict(model, train.images, device=device) if need_train else None
+    test_masks = predict(model, test.images, device=device)
+    return evaluate_masks(train_masks, train, test_masks, test), test_masks
