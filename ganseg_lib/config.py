@@ -126,8 +126,16 @@ def _paper(name: str, n_parts: int = 8, lambda_con: float = 10.0, bg_y: float = 
     )
 
 
+def _paper_fast(name: str) -> GANSegConfig:
+    # The paper's architecture changed only where the paper is silent: one SPADE hidden
+    # activation per block (its SPADE layers read the same condition map) and 1x1 gamma/beta
+    # convs (Appendix B.2 gives no kernel size). 54 instead of 157 GFLOP per 128-px image.
+    cfg = _paper(name)
+    return replace(cfg, generator=replace(cfg.generator, share_spade_hidden=True, spade_kernel=1))
+
+
 def _cpu(name: str, size: int) -> GANSegConfig:
-    # Chosen by measurement on a 2-core CPU (benchmarks/bench_presets.py): thin SPADE with one
+    # Chosen by measurement on a 2-core CPU (benchmarks/bench_speed.py): thin SPADE with one
     # hidden activation per block and 1x1 gamma/beta convs (small margins, few FLOPs), batch 16
     # and a point divisor of 2 (points spread early).
     if size == 64:
@@ -157,6 +165,7 @@ PRESETS: dict[str, GANSegConfig] = {
     "paper-taichi": _paper("paper-taichi", n_parts=10, lambda_con=30.0, bg_y=0.0),
     "paper-cub": _paper("paper-cub"),
     "paper-flowers": _paper("paper-flowers", lambda_con=30.0),
+    "paper-fast": _paper_fast("paper-fast"),
     "cpu-small": _cpu("cpu-small", 64),
     "cpu-tiny": _cpu("cpu-tiny", 32),
 }

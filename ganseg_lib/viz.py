@@ -251,37 +251,6 @@ def heatmap_profiles(curves: dict, xlabel: str = r"distance to the part centre, 
     return fig
 
 
-def _feature_rgb(feat: torch.Tensor) -> np.ndarray:
-    """(3, H, W) features -> (H, W, 3) in [0, 1], each channel stretched between its 2nd and 98th percentile."""
-    f = feat.detach().float().cpu().flatten(1)
-    lo, hi = f.quantile(0.02, dim=1)[:, None, None], f.quantile(0.98, dim=1)[:, None, None]
-    return ((feat.detach().float().cpu() - lo) / (hi - lo + 1e-8)).clamp(0, 1).permute(1, 2, 0).numpy()
-
-
-def curve_panels(panels: dict, xlabel: str, title: str | None = None, vlines: dict | None = None,
-                 panel_inches: float = 3.6, log_y: tuple[str, ...] = ()) -> plt.Figure:
-    """Side-by-side line plots: {panel title: {curve label: (x, y)}}; vlines {label: x} marked in every
-    panel; panels named in log_y get a logarithmic y axis."""
-    fig, axes = plt.subplots(1, len(panels), figsize=(panel_inches * len(panels), 2.9), squeeze=False)
-    for ax, (name, curves) in zip(axes[0], panels.items()):
-        for label, (x, y) in curves.items():
-            xs = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-            ys = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
-            ax.plot(xs, ys, label=label, linewidth=2)
-        for label, x in (vlines or {}).items():
-            ax.axvline(x, color="0.4", linestyle="--", linewidth=1, label=label)
-        if name in log_y:
-            ax.set_yscale("log")
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel(xlabel, fontsize=9)
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
 def segmentation_overlays(images: torch.Tensor, masks: torch.Tensor, landmarks: torch.Tensor | None = None,
                           ncols: int = 8, title: str | None = None, cell_inches: float = 1.3) -> plt.Figure:
     """Detected part masks over real images, part centres as crosses, ground-truth landmarks as white dots.
@@ -327,3 +296,111 @@ def loss_curves(log: str | os.PathLike | list[dict], columns: tuple[str, ...] = 
     fig.tight_layout()
     return fig
 
+
+def _feature_rgb(feat: torch.Tensor) -> np.ndarray:
+    """(3, H, W) features -> (H, W, 3) in [0, 1], each channel stretched between its 2nd and 98th percentile."""
+    f = feat.detach().float().cpu().flatten(1)
+    lo, hi = f.quantile(0.02, dim=1)[:, None, None], f.quantile(0.98, dim=1)[:, None, None]
+    return ((feat.detach().float().cpu() - lo) / (hi - lo + 1e-8)).clamp(0, 1).permute(1, 2, 0).numpy()
+
+
+def curve_panels(panels: dict, xlabel: str, title: str | None = None, vlines: dict | None = None,
+                 panel_inches: float = 3.6, log_y: tuple[str, ...] = ()) -> plt.Figure:
+    """Side-by-side line plots: {panel title: {curve label: (x, y)}}; vlines {label: x} marked in every
+    panel; panels named in log_y get a logarithmic y axis."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_inches * len(panels), 2.9), squeeze=False)
+    for ax, (name, curves) in zip(axes[0], panels.items()):
+        for label, (x, y) in curves.items():
+            xs = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+            ys = y.detach().cpu().numpy() if isinstance(y, torch.Tensor) else np.asarray(y)
+            ax.plot(xs, ys, label=label, linewidth=2)
+        for label, x in (vlines or {}).items():
+            ax.axvline(x, color="0.4", linestyle="--", linewidth=1, label=label)
+        if name in log_y:
+            ax.set_yscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel(xlabel, fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def speed_report(report: dict) -> plt.Figure:
+    """Benchmark figure: achieved GFLOP/s per preset and stage against the machine's matmul
+    GFLOP/s (left), and generator fwd+bwd time per image over resolution and K (right)."""
+    rows = [r for r in report["results"] if not r.get("error")]
+    stages = [r for r in rows if r.get("preset") and r.get("gflops_per_s")]
+    scaling = [r for r in rows if r.get("scaling")]
+    fig, axes = plt.subplots(1, 2 if scaling else 1, figsize=(13 if scaling else 8, 4.5), squeeze=False)
+    ax = axes[0, 0]
+    labels = [f"{r['label']}\n{r['stage']}" for r in stages]
+    ax.barh(range(len(stages)), [r["gflops_per_s"] for r in stages], color="tab:blue")
+    ax.axvline(report["matmul_gflops_per_s"], color="tab:red", linestyle="--", label="2048$^2$ matmul")
+    ax.set_yticks(range(len(stages)), labels, fontsize=6)
+    ax.invert_yaxis()
+    ax.set_xlabel("achieved GFLOP/s")
+    ax.legend(fontsize=7)
+    ax.set_title(f"{report['machine'].get('gpu') or report['machine']['device']}, "
+                 f"{report['machine'].get('threads')} threads", fontsize=9)
+    if scaling:
+        ax = axes[0, 1]
+        for key, fixed, marker in (("size", "n_parts", "o"), ("n_parts", "size", "s")):
+            pts = sorted((r["scaling"][key], r["seconds"] / r["batch"]) for r in scaling
+                         if r["scaling"][fixed] == (8 if fixed == "n_parts" else 64))
+            if pts:
+                ax.plot(*zip(*pts), marker=marker, label=f"over {'resolution (K=8)' if key == 'size' else 'K (64 px)'}")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel("resolution (px) or number of parts K")
+        ax.set_ylabel("G forward+backward, s per image")
+        ax.legend(fontsize=7)
+        ax.set_title("paper architecture, scaled", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def shift_comparison(before, after, shift_px: tuple[int, int] = (0, 0), index: int = 0, title: str | None = None,
+                     panel_inches: float = 2.3) -> plt.Figure:
+    """Two generator outputs side by side and how far `after` is from `before` moved by shift_px.
+
+    before / after: `GeneratorOutput`s; shift_px (sx, sy) in output pixels (right, down).  Panels:
+    masks and points of each, the two images, and |after - before moved by (sx, sy)| (max over
+    colour channels) on the pixels both show; outside that overlap the map is left blank.
+    Used for translation equivariance (lesson 05): with shift (0, 0) the last panel shows what changed.
+    """
+    sx, sy = (int(round(s)) for s in shift_px)
+    size = before.image.shape[-1]
+    a, b = before.image[index].detach().float().cpu(), after.image[index].detach().float().cpu()
+    diff = np.full((size, size), np.nan)
+    rows_a, cols_a = slice(max(0, sy), size - max(0, -sy)), slice(max(0, sx), size - max(0, -sx))
+    rows_b, cols_b = slice(max(0, -sy), size - max(0, sy)), slice(max(0, -sx), size - max(0, sx))
+    if rows_a.start < rows_a.stop and cols_a.start < cols_a.stop:
+        diff[rows_a, cols_a] = (b[:, rows_a, cols_a] - a[:, rows_b, cols_b]).abs().amax(dim=0).numpy()
+    worst = float(np.nanmax(diff)) if np.isfinite(diff).any() else float("nan")
+    fig, axes = plt.subplots(1, 5, figsize=(panel_inches * 5 + 0.4, panel_inches + 0.55), squeeze=False)
+    axes = axes[0]
+    for ax, out, name in ((axes[0], before, "before: masks, points"), (axes[1], after, "after: masks, points")):
+        ax.imshow(color_masks(out.masks[index]), interpolation="nearest")
+        draw_points(ax, out.points[index], out.part_centers[index], size, marker_size=8)
+        ax.set_title(name, fontsize=9)
+    axes[2].imshow(to_numpy_image(before.image[index]), interpolation="nearest")
+    axes[2].set_title("before: image", fontsize=9)
+    axes[3].imshow(to_numpy_image(after.image[index]), interpolation="nearest")
+    axes[3].set_title("after: image", fontsize=9)
+    im = axes[4].imshow(diff, cmap="magma", vmin=0, vmax=max(1e-6, worst if np.isfinite(worst) else 1.0),
+                        interpolation="nearest")
+    label = "|after - before|" if (sx, sy) == (0, 0) else f"|after - before moved ({sx:+d}, {sy:+d}) px|"
+    axes[4].set_title(f"{label}\nmax {worst:.1e}", fontsize=8)
+    fig.colorbar(im, ax=axes[4], fraction=0.046, pad=0.03)
+    for ax in axes:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_xlim(-0.5, size - 0.5)
+        ax.set_ylim(size - 0.5, -0.5)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(pad=0.5)
+    return fig

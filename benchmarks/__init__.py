@@ -1,0 +1,1 @@
+"""Speed measurements of the project (run with `make bench`; never part of the tests)."""
