@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/ganseg demo
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.run_all
+	$(BIN)/python -m benchmarks.run_all $(ARGS)
 
 clean:
 	rm -rf runs benchmarks/results .pytest_cache

@@ -1,0 +1,21 @@
+"""`make bench`: every benchmark of the project, one after the other.
+
+Arguments are passed to benchmarks.bench_speed (e.g. `make bench ARGS="--quick"`)."""
+from __future__ import annotations
+
+import sys
+
+from benchmarks import bench_data, bench_speed
+
+
+def main() -> None:
+    args = sys.argv[1:]
+    print("== data rendering and loading (benchmarks.bench_data)")
+    sys.argv = [sys.argv[0]]
+    bench_data.main()
+    print("== model stages (benchmarks.bench_speed)")
+    bench_speed.main(args)
+
+
+if __name__ == "__main__":
+    main()
