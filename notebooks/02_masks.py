@@ -186,7 +186,10 @@ plt.show()
 #
 # where $\boldsymbol{\gamma}$ and $\boldsymbol{\beta}$ come from two 3x3 convolutions of the
 # condition (a hidden one with leaky ReLU, then one producing both). So the parts' heatmaps
-# and identities steer the features at every pixel, every block. A ResBlock is
+# and identities steer the features at every pixel, every block. (To run fast on a CPU, the
+# course's `cpu-*` presets let the SPADE layers of a block share one hidden conv,
+# `share_spade_hidden`, and use a 1x1 conv for $\boldsymbol{\gamma}, \boldsymbol{\beta}$,
+# `spade_kernel=1`; the paper presets keep the layout above.) A ResBlock is
 # SPADE → leaky ReLU → conv, twice, plus a shortcut; between resolutions the features are
 # up-sampled x2 (bilinear). The last block outputs $K+1$ channels and a softmax over channels
 # gives the masks,

@@ -74,9 +74,9 @@ with torch.no_grad():
     out = g(latents)
 print(f"{'trained' if trained else 'untrained'} generator, {S} px, K = {K}, "
       f"background shift drawn uniformly within +-{cfg.bg_shift_max} (x, y)")
+note = "" if trained else " (untrained: features and image are noise)"
 fig = viz.generator_levels(out, 0, panels=("masks", "foreground", "bg_mask", "background", "blend", "image"),
-                           title="level 3 of one sample" + ("" if trained else " (untrained: features and image are noise)"),
-                           panel_inches=2.0)
+                           title="level 3 of one sample" + note, panel_inches=2.0)
 plt.show()
 
 # %% [markdown]
@@ -223,9 +223,11 @@ def draw_shift(ux: float = 0.0, uy: float = 0.0) -> plt.Figure:
 
 
 bound_x, bound_y = cfg.bg_shift_max
-controls = {
-    "ux": widgets.FloatSlider(value=0.0, min=-max(bound_x, 0.05), max=max(bound_x, 0.05), step=0.05, description="u_x"),
-    "uy": widgets.FloatSlider(value=0.0, min=-max(bound_y, 0.05), max=max(bound_y, 0.05), step=0.05, description="u_y"),
+controls = {  # the full range of u; an axis the preset keeps fixed (bound 0) still gets a small range
+    "ux": widgets.FloatSlider(value=0.0, min=-max(bound_x, 0.05), max=max(bound_x, 0.05), step=0.05,
+                              description="u_x"),
+    "uy": widgets.FloatSlider(value=0.0, min=-max(bound_y, 0.05), max=max(bound_y, 0.05), step=0.05,
+                              description="u_y"),
 }
 display(course.widget_figure(draw_shift, controls))
 
