@@ -1,0 +1,631 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 05 — Translation equivariance: move the points, the picture follows
+#
+# Lessons 01-03 built the generator level by level and kept saying "relative positions only,
+# valid convolutions, margins". This lesson shows what all that buys: **translation
+# equivariance**. Move every point by some distance and the masks and the image move by
+# exactly that distance; move one part's points and, mostly, only that part changes. The paper
+# calls this the crucial inductive bias of GANSeg (Sec. 1 and Appendix E): a network that
+# cannot see absolute position can only place a part where its points are, so the points —
+# and the masks built from them — have to mean something.
+#
+# **After this lesson you can**
+# 1. state translation equivariance for the generator (eq. 20) and say why the background
+#    needs its own shift;
+# 2. move all points or one part with a widget and read the difference map;
+# 3. check equivariance numerically in float64 and explain why only shifts by whole pixels of
+#    the coarsest grid are exact;
+# 4. build a small zero-padded stack with a fixed margin, as in the paper, find where it leaks
+#    absolute position, and compare it with valid convolutions and planned margins;
+# 5. derive eq. 21 from eq. 20 and check eq. 21 and eq. 25 by finite differences on the
+#    library's positional encoding and heatmaps.
+#
+# **Runtime:** about 30 s on a 2-core CPU, a few seconds on a GPU (no training).
+
+# %%
+# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
+# Locally (or in CI) this cell does nothing: install with `pip install -e ".[course]"`.
+import os
+import subprocess
+import sys
+
+try:
+    import google.colab  # noqa: F401  (present only in Colab)
+    IN_COLAB = True
+except ImportError:
+    IN_COLAB = False
+COURSE_REPO = "https://github.com/ganseg-course/ganseg-course"
+COURSE_REF = "v0.1.0"  # the course release these notebooks belong to
+if IN_COLAB:
+    if not os.path.isdir("ganseg-course"):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", COURSE_REF, COURSE_REPO,
+                        "ganseg-course"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", "ganseg-course",
+                        "ipywidgets==8.1.9"], check=True)
+    sys.path.insert(0, os.path.abspath("ganseg-course"))
+    from google.colab import output
+    output.enable_custom_widget_manager()
+
+# %%
+# %matplotlib inline
+import copy
+import dataclasses
+import math
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from IPython.display import display
+from torch import nn
+
+from ganseg_lib import Latents, course, viz
+from ganseg_lib.exercises import lesson05 as ex
+from ganseg_lib.layers import LEAK, RelativePositionalEncoding, crop, init_weights, make_grid
+from ganseg_lib.masks import embedding_map, heatmaps
+from ganseg_lib.points import part_centers_and_scales
+
+print(course.describe_runtime())
+
+# %%
+g, trained = course.course_generator()
+cfg = g.cfg
+K, S = cfg.n_parts, cfg.image_size
+COARSE = cfg.resolutions[0]  # side of the first (coarsest) level, px
+FACTOR = S // COARSE  # output pixels per pixel of the coarsest grid
+latents = g.sample_latents(1, generator=torch.Generator().manual_seed(0))
+with torch.no_grad():
+    out = g(latents)
+print(f"{'trained' if trained else 'untrained'} generator: {S} px, K = {K}, levels {cfg.resolutions}; "
+      f"one coarse pixel = {FACTOR} output pixels")
+
+# %% [markdown]
+# ## 1. The property (eq. 20)
+#
+# Think of the generator's output at pixel $\mathbf{p}$ as a function $\mathbf{I}(\mathbf{p},
+# \mathbf{x})$ of the pixel position and a point $\mathbf{x}$. **Translation equivariance**
+# says that moving the point by $\Delta\mathbf{t}$ moves the picture by $\Delta\mathbf{t}$:
+#
+# $$\mathbf{I}(\mathbf{p} - \Delta\mathbf{t}, \mathbf{x}) = \mathbf{I}(\mathbf{p}, \mathbf{x} + \Delta\mathbf{t}). \tag{20}$$
+#
+# Read it as: the value that sat at $\mathbf{p} - \Delta\mathbf{t}$ now sits at $\mathbf{p}$.
+# For GANSeg, "the point" is all $K n_\text{per}$ level-1 points, and the picture is every
+# level: heatmaps, masks, foreground, and the image.
+#
+# The **background** is the exception that proves the rule. It does not depend on the points at
+# all (lesson 03): moving the object does not move the wall behind it. So eq. 20 holds for the
+# whole image only when the background's own position $\mathbf{u}$ (`bg_shift`) moves too;
+# moving only the points moves the object in front of a fixed background. The paper makes this
+# the reason to generate foreground and background apart (Appendix E, "Background Handling").
+#
+# In code: `g(latents, points=out.points + d)` with `latents.bg_shift + d`, where `d` is the
+# shift in $[-1, 1]$ units; $s$ output pixels are $d = 2s / S$.
+
+# %%
+def moved_output(sx: int, sy: int, part: int | None = None, move_background: bool = True, gen=None,
+                 lat: Latents | None = None, points: torch.Tensor | None = None):
+    """The generator output with all points (part=None) or one part's points moved by (sx, sy) output px.
+
+    With move_background (and part=None) the background shift u moves by the same amount.
+    """
+    gen = g if gen is None else gen
+    lat = latents if lat is None else lat
+    points = out.points if points is None else points
+    d = torch.tensor([sx, sy], dtype=points.dtype) * (2.0 / S)  # output px -> [-1, 1] units
+    moved = points.clone()
+    if part is None:
+        moved = moved + d
+    else:
+        moved[:, part] = moved[:, part] + d
+    if part is None and move_background:
+        lat = dataclasses.replace(lat, bg_shift=lat.bg_shift + d)
+    with torch.no_grad():
+        return gen(lat, points=moved)
+
+
+after = moved_output(FACTOR, 0)
+fig = viz.shift_comparison(out, after, (FACTOR, 0),
+                           title=f"all points and the background moved right by {FACTOR} px (one coarse pixel)")
+plt.show()
+float32_error = (after.image[..., FACTOR:] - out.image[..., :-FACTOR]).abs().max().item()
+print(f"max |after - before moved| = {float32_error:.1e} on an image whose values span [-1, 1]")
+
+# %% [markdown]
+# The last panel compares the new image with the old one moved by the same number of pixels,
+# on the pixels both show (the strip that enters from the left was outside the old image). What
+# is left is float32 rounding — isolated pixels, far below what the eye sees (float32 keeps about
+# seven significant digits, and an untrained network's activations before the final $\tanh$ are
+# large, so its rounding shows sooner). The picture moved; nothing else changed. Section 3
+# makes this precise.
+#
+# ## 2. Move the points yourself
+#
+# The widget moves **all points** (with or without the background) or **one part**, by whole
+# output pixels. In "all points" mode the last panel compares with the old image moved by the
+# same shift; in "one part" mode it shows $|\text{after} - \text{before}|$, i.e. what changed.
+#
+# Things to try:
+# * all points, background on, shifts that are multiples of the coarse pixel ($\pm$`FACTOR`,
+#   $\pm 2\cdot$`FACTOR`): the difference stays at rounding level. Then shift by 1 px: it does
+#   not (section 3 explains).
+# * all points, background off: the difference appears wherever the background shows.
+# * one part: the change concentrates around that part. It does not vanish elsewhere: the
+#   mask stack's starting tensor (eq. 5) mixes *all* points, and each part competes with the
+#   others in the softmax. A trained model keeps such edits much more local than an untrained
+#   one.
+
+# %%
+def draw_move(mode: str = "all points", part: int = 0, sx: int = FACTOR, sy: int = 0,
+              move_background: bool = True) -> plt.Figure:
+    """The figure the widget shows: sample 0 after moving all points or one part by (sx, sy) px."""
+    one_part = mode == "one part"
+    result = moved_output(sx, sy, part if one_part else None, move_background)
+    what = f"part {part}" if one_part else "all points" + (" and background" if move_background else "")
+    return viz.shift_comparison(out, result, (0, 0) if one_part else (sx, sy),
+                                title=f"{what} moved by ({sx:+d}, {sy:+d}) px")
+
+
+controls = {
+    "mode": widgets.ToggleButtons(options=["all points", "one part"], value="all points", description="move"),
+    "part": widgets.Dropdown(options=list(range(K)), value=0, description="part k"),
+    "sx": widgets.IntSlider(value=FACTOR, min=-3 * FACTOR, max=3 * FACTOR, description="right (px)"),
+    "sy": widgets.IntSlider(value=0, min=-3 * FACTOR, max=3 * FACTOR, description="down (px)"),
+    "move_background": widgets.Checkbox(value=True, description="move background too"),
+}
+display(course.widget_figure(draw_move, controls, layout="vertical"))
+
+# %% [markdown]
+# ## 3. The numeric check, and which shifts are exact
+#
+# A figure is not a proof. We repeat the shift in **float64**, where rounding errors are
+# around $10^{-15}$, so anything larger is structure, not rounding: with every point and the
+# background moved by one pixel of the coarsest grid, masks, foreground, background and image
+# must equal the old ones moved by `FACTOR` output pixels.
+
+# %%
+g64 = copy.deepcopy(g).double().eval()
+lat64 = Latents(*(t.double() for t in (latents.z_point, latents.z_app, latents.z_bg, latents.bg_shift)))
+with torch.no_grad():
+    base64 = g64(lat64)
+
+
+def shifted_errors(shifts_px: list[tuple[int, int]]) -> list[dict[str, float]]:
+    """For each (sx, sy) >= 0: max |after - before moved by (sx, sy) px| of every spatial output, float64.
+
+    All shifts go through the generator as one batch (in eval mode the samples do not interact).
+    """
+    n = len(shifts_px)
+    d = torch.tensor(shifts_px, dtype=torch.float64) * (2.0 / S)  # (n, 2) in [-1, 1] units
+    lat = Latents(*(t.expand(n, -1) for t in (lat64.z_point, lat64.z_app, lat64.z_bg)), lat64.bg_shift + d)
+    with torch.no_grad():
+        moved = g64(lat, points=base64.points + d[:, None, None, :])
+    result = []
+    for i, (sx, sy) in enumerate(shifts_px):
+        errs = {}
+        for name in ("heatmaps", "masks", "foreground", "background", "image"):
+            a, b = getattr(base64, name)[0], getattr(moved, name)[i]
+            errs[name] = (b[..., sy:, sx:] - a[..., :S - sy, :S - sx]).abs().max().item()
+        result.append(errs)
+    return result
+
+
+exact = shifted_errors([(FACTOR, FACTOR)])[0]  # one coarse pixel right and one down
+for name, err in exact.items():
+    print(f"{name:10s} max error {err:.1e}")
+equivariance_error = max(exact.values())
+
+# %% [markdown]
+# Every output moved exactly, to about $10^{-12}$ or better (float64 rounding accumulated
+# through a few dozen layers). Now sweep the shift over every whole output pixel from 0 to three
+# coarse pixels:
+
+# %%
+shifts = list(range(0, course.pick(2, 3) * FACTOR + 1))  # fast mode (CI): two coarse pixels
+sweep = shifted_errors([(s, 0) for s in shifts])
+fig = viz.curve_panels(
+    {"max error after a shift (float64)": {name: (shifts, [max(e[name], 1e-17) for e in sweep])
+                                           for name in ("heatmaps", "masks", "image")}},
+    xlabel="shift of all points and background, output px",
+    vlines={f"multiples of {FACTOR} px (one coarse pixel)": FACTOR}, log_y=("max error after a shift (float64)",),
+    panel_inches=6.0, title="exact at whole coarse pixels, approximate in between")
+for s in range(2 * FACTOR, shifts[-1] + 1, FACTOR):
+    fig.axes[0].axvline(s, color="0.4", linestyle="--", linewidth=1)
+plt.show()
+inexact = {s: e["masks"] for s, e in zip(shifts, sweep) if s % FACTOR}
+print("masks error at shifts that are not multiples of", FACTOR, "px:",
+      {s: f"{e:.1e}" for s, e in inexact.items()})
+
+# %% [markdown]
+# The **heatmaps** are exact at every shift: they are computed directly on the output grid,
+# from $\mathbf{p} - \mathbf{x}_k$ (eq. 4). The **masks and the image** are exact only when the
+# shift is a whole number of *coarse* pixels. The reason is sampling. The first level evaluates
+# the relative encoding (eq. 5) on a coarse grid, one value per coarse pixel. Shift the points
+# by a whole coarse pixel, and the new samples are the old samples, one column over: every
+# later layer — convolution, up-sampling, normalisation — then computes the same numbers one
+# column over. Shift by a quarter of a coarse pixel, and the coarse grid samples the encoding
+# at positions it never saw before; after a nonlinearity and a bilinear up-sampling, the result
+# is a *different* image, not a shift of the old one. A network that works on a pixel grid can
+# only be exactly equivariant on the lattice of its coarsest grid. Between lattice points it
+# is approximately so when its outputs vary smoothly with the points — true of a trained
+# generator, much less of an untrained one, whose masks and image are sharp and saturated
+# (errors of order 1 in the sweep above when the course's trained checkpoint is absent).
+#
+# ## 4. Why valid convolutions: the paper's zero padding, rebuilt on purpose
+#
+# The paper keeps zero padding and protects the image with a fixed 10-px margin, cropped back
+# after each x2 up-sampling (eq. 12). A zero-padded 3x3 conv changes the pixels next to the map's
+# edge, so each one pushes a *band* of border-dependent values one pixel inwards; up-sampling
+# doubles the band's width, and the crop removes only a fixed margin. If the band outgrows the
+# margin, values that depend on where the map's edge is — absolute position — reach the image.
+#
+# To see it we build a small stack on purpose, with the paper's *layout* — four levels shaped
+# like 32, 32, 64, 128 (here 8, 8, 16, 32) — and, per level, four 3x3 convs: the reach of one
+# SPADE ResBlock (its condition convs reach 2 px, its two main convs 2 more). It starts from the
+# library's relative positional encoding of three points, exactly like the mask stack. Weights
+# are random (He init), which is enough: equivariance is a property of the structure.
+#
+# * **paper style:** zero-padded convs, a fixed margin of $M$ px at every level, crop to $M$
+#   after up-sampling;
+# * **library style:** valid convs (no padding), and the margins worked out backwards from the
+#   image, as `layers.plan_margins` does for the real generator (lesson 02, exercise 2.3).
+
+# %%
+LEVELS = (8, 8, 16, 32)  # the paper's (32, 32, 64, 128) / 4
+CONVS_PER_LEVEL = 4  # the reach of one SPADE ResBlock, px
+WIDTH = 8
+torch.manual_seed(0)
+toy_start = RelativePositionalEncoding(n_points=3, channels=WIDTH).double().requires_grad_(False)
+toy_convs = nn.ModuleList(nn.Conv2d(WIDTH, WIDTH, 3) for _ in range(len(LEVELS) * CONVS_PER_LEVEL)).double()
+init_weights(toy_convs)
+toy_convs.requires_grad_(False)
+
+
+def toy_stack(points: torch.Tensor, margins: tuple[int, ...], zero_padding: bool) -> torch.Tensor:
+    """Encoding of p - x on the first level's grid, then CONVS_PER_LEVEL convs per level; (1, C, 32, 32).
+
+    margins[i] is the margin (px) of level i's input grid.  Zero padding keeps a map's size, so the
+    margin stays margins[i] through the level; valid convs eat one px each.
+    """
+    x = toy_start(points, make_grid(LEVELS[0], margins[0], dtype=torch.float64))
+    for i, side in enumerate(LEVELS):
+        for conv in toy_convs[i * CONVS_PER_LEVEL:(i + 1) * CONVS_PER_LEVEL]:
+            x = F.leaky_relu(F.conv2d(x, conv.weight, conv.bias, padding=1 if zero_padding else 0), LEAK)
+        margin = margins[i] if zero_padding else margins[i] - CONVS_PER_LEVEL
+        if i + 1 == len(LEVELS):
+            return crop(x, margin)  # the image: no margin left
+        if LEVELS[i + 1] != side:  # bilinear x2: margin m becomes 2m (its outermost px is clamped)
+            x = F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+            margin *= 2
+        x = crop(x, margin - margins[i + 1])
+
+
+def planned_margins() -> tuple[int, ...]:
+    """Smallest input margin per level for valid convs: work backwards from 0 px at the image."""
+    margins, needed = [0] * len(LEVELS), 0
+    for i in reversed(range(len(LEVELS))):
+        margins[i] = needed + CONVS_PER_LEVEL
+        if i and LEVELS[i] != LEVELS[i - 1]:
+            needed = (margins[i] + 2) // 2  # 2 m - 1 usable px after up-sampling must cover margins[i]
+        elif i:
+            needed = margins[i]
+    return tuple(margins)
+
+
+def toy_error_map(margins: tuple[int, ...], zero_padding: bool) -> torch.Tensor:
+    """|after - before moved| for the toy stack, points moved by one coarse pixel right and down: (28, 28)."""
+    step, s = 2.0 / LEVELS[0], LEVELS[-1] // LEVELS[0]
+    with torch.no_grad():  # before and after as one batch of two
+        a, b = toy_stack(torch.cat((toy_points, toy_points + step)), margins, zero_padding)
+    return (b[:, s:, s:] - a[:, :-s, :-s]).abs().amax(dim=0)
+
+
+def leak_band(err: torch.Tensor, tol: float = 1e-12) -> int:
+    """Width (px) of the border band outside of which the error map is below tol."""
+    n = err.shape[-1]
+    for w in range(n // 2 + 1):
+        if not (err[w:n - w, w:n - w] > tol).any():
+            return w
+    return n // 2
+
+
+toy_points = torch.tensor([[[-0.3, -0.1], [0.2, 0.25], [0.05, -0.35]]], dtype=torch.float64)
+valid_margins = planned_margins()
+valid_err = toy_error_map(valid_margins, zero_padding=False)
+print("valid convs, planned margins per level:", valid_margins, f"-> max error {valid_err.max():.1e}")
+margin_sweep = list(range(1, 15))
+padded_errs = {m: toy_error_map((m,) * len(LEVELS), zero_padding=True) for m in margin_sweep}
+for m in (4, 10, 12):
+    print(f"zero padding, fixed margin {m:2d} px: max error {padded_errs[m].max():.1e}, "
+          f"leaks into a {leak_band(padded_errs[m])}-px band of the image")
+
+# %%
+fig = viz.curve_panels(
+    {"max error of a one-coarse-pixel shift": {
+        "zero padding, fixed margin M": (margin_sweep, [max(padded_errs[m].max().item(), 1e-17) for m in margin_sweep]),
+        "valid convs, planned margins": (margin_sweep, [max(valid_err.max().item(), 1e-17)] * len(margin_sweep))},
+     "border band that leaks (px of 28)": {
+        "zero padding, fixed margin M": (margin_sweep, [leak_band(padded_errs[m]) for m in margin_sweep]),
+        "valid convs, planned margins": (margin_sweep, [leak_band(valid_err)] * len(margin_sweep))}},
+    xlabel="margin M kept at every level, px", vlines={"the paper's 10 px": 10},
+    log_y=("max error of a one-coarse-pixel shift",), title="zero padding needs a margin that grows with depth")
+plt.show()
+log_err = {f"zero pad, M = {m}": padded_errs[m] for m in (4, 10, 12)} | {"valid, planned": valid_err}
+fig = viz.map_row({k: torch.log10(v + 1e-17) for k, v in log_err.items()}, cmap="magma", vmin=-17, vmax=0,
+                  colorbar=True, title="log10 |after - before moved|, one-coarse-pixel shift", panel_inches=2.2)
+plt.show()
+
+# %% [markdown]
+# Read the two figures together. With zero padding and a small margin the border signal covers
+# the whole image. At the paper's 10 px it is confined to a band of a few pixels along the
+# border — small errors, but the network *can* tell where the border is there, and a trained
+# network will use any such cue. Only from $M = 12$ does the crop remove the band entirely for
+# this depth: zero padding with a large enough margin is exact too, but the margin needed grows
+# with every level (the band doubles at each up-sampling, plus the reach of the new block).
+#
+# The valid version needs no tuning: it never reads a value that is not computed from
+# $\mathbf{p} - \mathbf{x}$, and its margins are exactly what the convs consume. For the toy
+# stack they are `valid_margins` at levels 8, 8, 16, 32; for the course generator
+# `plan_margins` gave:
+
+# %%
+print("mask stack input margins per level:", g.level2.margins, "| foreground:", g.foreground.margins,
+      "| background:", g.background.margins)
+
+# %% [markdown]
+# ## 5. Eq. 21: the same statement as a derivative
+#
+# Divide eq. 20 by $\Delta\mathbf{t}$ and let it go to zero (each axis separately):
+#
+# $$-\frac{\partial \mathbf{I}(\mathbf{p}, \mathbf{x})}{\partial \mathbf{p}} = \frac{\partial \mathbf{I}(\mathbf{p}, \mathbf{x})}{\partial \mathbf{x}}. \tag{21}$$
+#
+# Moving the point a little to the right changes the value at $\mathbf{p}$ exactly as moving
+# the pixel a little to the *left* would. Its general solution is any function of
+# $\mathbf{p} - \mathbf{x}$ alone — which is why the library feeds the network only relative
+# positions: the heatmaps $\exp(-\lVert\mathbf{p} - \mathbf{x}_k\rVert^2 / \sigma_k^2)$ and the
+# encoding $\sin/\cos(\pi\,\mathrm{FC}(\mathbf{p} - \mathbf{x}))$.
+#
+# We check eq. 21 on a small function built from the library's pieces: one point, its
+# relative encoding read out by a fixed random vector, plus a heatmap around it,
+#
+# $$I(\mathbf{p}, \mathbf{x}) = \mathbf{a}^\top \mathbf{M}^{(0)}(\mathbf{p}; \mathbf{x}) + 2\, H(\mathbf{p}; \mathbf{x}, \sigma),$$
+#
+# and take both derivatives by central finite differences in float64.
+
+# %%
+torch.manual_seed(1)
+enc1 = RelativePositionalEncoding(n_points=1, channels=8).double().requires_grad_(False)
+readout = torch.randn(8, dtype=torch.float64)
+SIGMA = torch.tensor([[0.4]], dtype=torch.float64)
+
+
+def feature(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """I(p, x) for pixel positions p (N, 2) and one point x (2,): (N,)."""
+    grid = p.view(-1, 1, 2)  # the N pixels as an (N, 1) grid
+    m0 = enc1(x.view(1, 1, 2), grid)[0, :, :, 0]  # (8, N)
+    h = heatmaps(x.view(1, 1, 2), SIGMA, grid)[0, 0, :, 0]  # (N,)
+    return readout @ m0 + 2.0 * h
+
+
+def central_grad(f, v: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Gradient of a function of v (2,) returning (N,), by central differences: (N, 2)."""
+    cols = []
+    for i in range(v.numel()):
+        step = torch.zeros_like(v)
+        step[i] = eps
+        cols.append((f(v + step) - f(v - step)) / (2 * eps))
+    return torch.stack(cols, dim=-1)
+
+
+x0 = torch.tensor([0.3, 0.05], dtype=torch.float64)
+p0 = torch.tensor([[0.1, -0.2]], dtype=torch.float64)
+dI_dp = central_grad(lambda q: feature(q.view(1, 2), x0), p0[0])[0]
+dI_dx = central_grad(lambda q: feature(p0, q), x0)[0]
+print("-dI/dp =", [round(v, 6) for v in (-dI_dp).tolist()], "| dI/dx =", [round(v, 6) for v in dI_dx.tolist()])
+eq21_residual = (dI_dp + dI_dx).abs().max().item()
+print(f"eq. 21 residual {eq21_residual:.1e} (central differences are accurate to ~eps^2 = 1e-10)")
+
+# %% [markdown]
+# Now the same along a whole row of pixels, and — for contrast — for a feature that also sees
+# the absolute position, like the constant input of StyleGAN or a "CoordConv" coordinate
+# channel would: $I_\text{abs}(\mathbf{p}, \mathbf{x}) = I(\mathbf{p}, \mathbf{x}) + \sin(2 p_x)$.
+
+# %%
+row = torch.stack((torch.linspace(-1, 1, 201, dtype=torch.float64), torch.full((201,), -0.2, dtype=torch.float64)), -1)
+shift = torch.tensor([0.25, 0.0], dtype=torch.float64)
+
+
+def feature_abs(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    return feature(p, x) + torch.sin(2.0 * p[:, 0])
+
+
+def row_derivatives(f):
+    """-dI/dp_x at every pixel of the row (by moving the row) and dI/dx_x (by moving the point)."""
+    eps = 1e-5
+    e = torch.tensor([eps, 0.0], dtype=torch.float64)
+    minus_dp = -(f(row + e, x0) - f(row - e, x0)) / (2 * eps)
+    dx = (f(row, x0 + e) - f(row, x0 - e)) / (2 * eps)
+    return minus_dp, dx
+
+
+rel_dp, rel_dx = row_derivatives(feature)
+abs_dp, abs_dx = row_derivatives(feature_abs)
+px = row[:, 0]
+fig = viz.curve_panels(
+    {"I along a row (eq. 20)": {"point at x": (px, feature(row, x0)), "point at x + 0.25": (px, feature(row, x0 + shift))},
+     "relative features: eq. 21 holds": {"-dI/dp_x": (px, rel_dp), "dI/dx_x": (px, rel_dx)},
+     "with an absolute term: it fails": {"-dI/dp_x": (px, abs_dp), "dI/dx_x": (px, abs_dx)}},
+    xlabel="pixel position p_x", title="moving the point moves the curve; only relative features obey eq. 21")
+plt.show()
+print(f"max |residual| along the row: relative {(rel_dp - rel_dx).abs().max():.1e}, "
+      f"with the absolute term {(abs_dp - abs_dx).abs().max():.2f}")
+
+# %% [markdown]
+# Left: moving the point by 0.25 moves the whole curve by 0.25 (eq. 20). Middle: the two
+# derivatives are the same curve (eq. 21). Right: the absolute term adds $2\cos(2p_x)$ to
+# $\partial I / \partial \mathbf{p}$ and nothing to $\partial I / \partial \mathbf{x}$.
+#
+# **Many points (eq. 22-25).** With $K$ parts, each pixel may feel several points. Assuming the
+# feature is a sum of per-part contributions (eq. 23, which is how $\mathbf{W}_\text{mask} =
+# \sum_k \mathbf{H}_k \mathbf{w}_k$ is built), moving every point by $\Delta\mathbf{t}$ moves
+# the picture, and in the limit
+#
+# $$\frac{\partial \mathbf{I}(\mathbf{p}, \mathbf{X})}{\partial \mathbf{p}} = -\sum_{k=1}^{K} \frac{\partial \mathbf{I}_k(\mathbf{p}, \mathbf{X})}{\partial \mathbf{x}_k}. \tag{25}$$
+#
+# We check it over a whole grid on the real inputs of the mask stack: our sample's points,
+# centres, scales and embeddings, $\mathbf{W}_\text{mask}$ from the library's `heatmaps` and
+# `embedding_map`, plus the mask stack's own starting tensor $\mathbf{M}^{(0)}$ (eq. 5), read
+# out by fixed random vectors. The left side comes from moving the grid, the right side from
+# moving all $K n_\text{per}$ points at once (a directional derivative of the sum over $k$).
+
+# %%
+torch.manual_seed(2)
+start64 = copy.deepcopy(g.level2.start).double().requires_grad_(False)  # the mask stack's relative encoding, eq. 5
+emb64 = out.part_embeddings.double()
+read_w = torch.randn(emb64.shape[-1], dtype=torch.float64)
+read_m = torch.randn(start64.fc.out_features * 2, dtype=torch.float64)
+
+
+def mask_stack_inputs(points: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
+    """A scalar per pixel from the mask stack's inputs: read_w . W_mask(p) + read_m . M0(p), (H, W)."""
+    centers, scales = part_centers_and_scales(points, cfg.scale)
+    w_mask = embedding_map(heatmaps(centers, scales, grid, cfg.heatmap), emb64)[0]  # (D, H, W), eq. 4
+    m0 = start64(points.flatten(1, 2), grid)[0]  # (C, H, W), eq. 5
+    return torch.einsum("d,dhw->hw", read_w, w_mask) + torch.einsum("c,chw->hw", read_m, m0)
+
+
+pts64 = out.points.double()
+grid64 = make_grid(S, 0, dtype=torch.float64)
+eps = 1e-6
+with torch.no_grad():
+    lhs, rhs = [], []
+    for axis in range(2):
+        e = torch.zeros(2, dtype=torch.float64)
+        e[axis] = eps
+        lhs.append((mask_stack_inputs(pts64, grid64 + e) - mask_stack_inputs(pts64, grid64 - e)) / (2 * eps))
+        rhs.append(-(mask_stack_inputs(pts64 + e, grid64) - mask_stack_inputs(pts64 - e, grid64)) / (2 * eps))
+eq25_residual = max((a - b).abs().max().item() for a, b in zip(lhs, rhs))
+scale25 = max(a.abs().max().item() for a in lhs)
+fig = viz.map_row({"dI/dp_x (grid moved)": lhs[0], "-sum_k dI/dx_k (points)": rhs[0],
+                   "difference": lhs[0] - rhs[0]}, cmap="RdBu_r", vmin=-scale25, vmax=scale25, colorbar=True,
+                  title=f"eq. 25, x-components, over the whole image (max residual {eq25_residual:.1e})",
+                  panel_inches=2.6)
+plt.show()
+
+# %% [markdown]
+# Both sides agree to finite-difference accuracy at every pixel. The convolutions that follow
+# keep the property (Appendix E, "Convolution"): a 3x3 conv at $\mathbf{p}$ reads
+# $\mathbf{p} + \Delta\mathbf{p}$, still a function of the differences — as long as it never
+# reads a made-up border value, which is what section 4 was about.
+#
+# ## 6. Exercises
+#
+# **Exercise 5.1 — the shift error.** Write `shift_error(before, after, sx, sy)`: two maps
+# $(\dots, H, W)$ where `after` should be `before` moved right by `sx` and down by `sy` whole
+# pixels (either may be negative). Return the largest absolute difference over the pixels both
+# maps show (a float). This is the measurement behind sections 1-4.
+
+# %%
+def shift_error(before: torch.Tensor, after: torch.Tensor, sx: int, sy: int) -> float:
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+ex.check_shift_error(shift_error)
+
+# %% [markdown]
+# **Exercise 5.2 — central differences.** Write `central_difference(f, v, eps)`: the gradient of a
+# scalar function `f` at a vector `v` (1-D tensor), one coordinate at a time, with the symmetric
+# difference $(f(v + \epsilon e_i) - f(v - \epsilon e_i)) / 2\epsilon$. Do not change `v`.
+
+# %%
+def central_difference(f, v: torch.Tensor, eps: float) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+ex.check_central_difference(central_difference)
+
+# %% [markdown]
+# **Exercise 5.3 — design an equivariant feature.** Write `my_feature(p, x)` for pixel positions
+# `p` and points `x`, both $(N, 2)$, returning $(N,)$: any feature you like that depends on both
+# and satisfies eq. 21 (the check uses autograd at 64 random pairs). Then add a term that breaks
+# it and watch the check say why.
+
+# %%
+def my_feature(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+ex.check_equivariant_feature(my_feature)
+
+# %% [markdown]
+# **Exercise 5.4 — which shifts are exact?** A 64-px generator whose coarsest level is 16 px
+# (the `cpu-small` preset). Which shifts of all points and background, in whole output pixels
+# from 1 to 12, give *exact* equivariance? Replace `...` with a list.
+
+# %%
+exact_shifts = ...  # YOUR ANSWER HERE
+
+# %%
+ex.check_exact_shifts(exact_shifts)
+
+# %% [markdown]
+# ## 7. Lesson check
+
+# %%
+# eq. 20 for the generator: a whole coarse pixel moves every output exactly (float64)
+assert equivariance_error < 1e-9, f"generator not equivariant: max error {equivariance_error:.2e}"
+assert all(max(e.values()) < 1e-9 for s, e in zip(shifts, sweep) if s % FACTOR == 0)
+# ... while a shift by a fraction of a coarse pixel is not exact for the masks (sampling), but the heatmaps are
+assert all(e["masks"] > 1e-7 for s, e in zip(shifts, sweep) if s % FACTOR)
+assert all(e["heatmaps"] < 1e-9 for e in sweep)
+# moving the points without the background breaks eq. 20 wherever the background shows
+no_bg = moved_output(FACTOR, 0, move_background=False, gen=g64, lat=lat64, points=base64.points)
+assert (no_bg.background[..., FACTOR:] - base64.background[..., :-FACTOR]).abs().max() > 1e-6
+assert torch.equal(no_bg.background, base64.background)
+# the toy stack: valid convs with planned margins are exact; zero padding with the paper's margin leaks a band
+assert valid_err.max() < 1e-12
+assert padded_errs[10].max() > 1e-8 and 0 < leak_band(padded_errs[10]) < 14
+assert padded_errs[1].max() > padded_errs[10].max()
+# eq. 21 and eq. 25 by finite differences
+assert eq21_residual < 1e-8
+assert (rel_dp - rel_dx).abs().max() < 1e-7 and (abs_dp - abs_dx).abs().max() > 0.1
+assert eq25_residual < 1e-5 * max(1.0, scale25)
+# the widget's drawing function reacts to its controls
+figs = [draw_move(sx=0), draw_move(mode="one part", part=K - 1, sx=-2, sy=3, move_background=False)]
+panels = [f.axes[1].images[0].get_array() for f in figs]  # "after: masks"
+assert (panels[0] != panels[1]).any(), "moving a part must change the masks panel"
+plt.close("all")
+print("lesson 05 checks passed")
+
+# %% [markdown]
+# ## Summary
+#
+# * Translation equivariance (eq. 20): moving all points — and the background's own shift —
+#   moves heatmaps, masks, foreground, background and image by the same amount. The library's
+#   generator has it exactly, in float64, for shifts by whole pixels of its coarsest grid; in
+#   between it is approximate, because every level samples a grid.
+# * The background is not a function of the points, so it needs its own position $\mathbf{u}$;
+#   without moving $\mathbf{u}$ only the object moves.
+# * Zero padding plus a fixed margin (the paper) leaks absolute position in a border band
+#   unless the margin outgrows a band that doubles with every up-sampling; valid convolutions
+#   with margins planned backwards (`layers.plan_margins`) never read a made-up value.
+# * Eq. 21, $-\partial\mathbf{I}/\partial\mathbf{p} = \partial\mathbf{I}/\partial\mathbf{x}$, is
+#   eq. 20 in the limit; it holds for any function of $\mathbf{p} - \mathbf{x}$, which is
+#   why heatmaps and the positional encoding use only relative positions (and eq. 25 for many
+#   points holds on the mask stack's real inputs).
+#
+# **Next — lesson 06:** what a *trained* generator has learned about its parts: the part
+# embeddings $\mathbf{w}_k$, visualised with T-SNE as in the paper's Fig. 13.
