@@ -18,10 +18,10 @@ from .synthetic import DOMAINS, SyntheticImages, render, to_prepared
 
 
 def prepare_synthetic(domain: str, n: int, size: int = 64, seed: int = 0, out: str | Path | None = None,
-                      test_fraction: float = 0.1, progress: bool = False) -> Prepared:
+                      test_fraction: float = 0.1, progress: bool = False, workers: int = 0) -> Prepared:
     """Render n images of a synthetic domain as a dataset (last ~test_fraction = "test"); written
-    atomically to `out` when given."""
-    data = to_prepared(render(domain, n, size, seed, progress=progress), test_fraction)
+    atomically to `out` when given.  `workers` as in `render`."""
+    data = to_prepared(render(domain, n, size, seed, progress=progress, workers=workers), test_fraction)
     if out is not None:
         save(data, out)
     return data

@@ -12,6 +12,7 @@ written unless everything succeeded.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -46,6 +47,8 @@ def parser() -> argparse.ArgumentParser:
                    help="folder: how landmarks are scored (mafl: 5 MAFL-order face points; default keypoints)")
     p.add_argument("--frame-step", type=int, default=1, help="taichi: keep every K-th training frame (default 1)")
     p.add_argument("--skip-bad", action="store_true", help="real sources: skip unreadable images and list them")
+    p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
+                   help="synthetic: processes drawing in parallel, 0 = this process (default: CPUs, at most 4)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
@@ -64,8 +67,11 @@ def build(args: argparse.Namespace) -> Prepared:
     if src.startswith("synthetic:"):
         if args.dir is not None:
             raise DataError(f"{src} is generated, it takes no folder (got {args.dir})")
-        return to_prepared(render(src.split(":", 1)[1], args.n, args.size or 64, args.seed, progress=progress),
-                           args.test_fraction)
+        if args.workers < 0:
+            raise DataError(f"--workers must be >= 0, got {args.workers}")
+        images = render(src.split(":", 1)[1], args.n, args.size or 64, args.seed, progress=progress,
+                        workers=args.workers)
+        return to_prepared(images, args.test_fraction)
     if src not in REAL_SOURCES:
         raise DataError(f"unknown source {src!r}; use synthetic:DOMAIN or one of {', '.join(REAL_SOURCES)}")
     if args.dir is None:

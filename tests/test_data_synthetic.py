@@ -65,6 +65,12 @@ def test_deterministic_per_seed_and_prefix_stable():
     assert torch.equal(head.images, a.images[:7]), "the first k images of a larger set are the same"
 
 
+def test_worker_processes_draw_the_same_images():
+    a, b = render("figures", 70, 32, seed=9), render("figures", 70, 32, seed=9, workers=2)
+    assert torch.equal(a.images, b.images) and torch.equal(a.part_labels, b.part_labels)
+    assert torch.equal(a.landmarks, b.landmarks) and torch.equal(a.visible, b.visible)
+
+
 def test_edges_are_anti_aliased():
     """A disc's coverage is fractional only in a band about one pixel wide around its edge, and
     sums to its true area: edges are anti-aliased, not stair-stepped."""
