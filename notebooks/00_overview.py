@@ -20,7 +20,7 @@
 # 3. generate a sample and read its points, masks and image;
 # 4. run the course in fast (CI) or full mode, on CPU, GPU or Colab.
 #
-# **Runtime:** about 20 s on a 2-core CPU, a few seconds on a GPU.
+# **Runtime:** about 20 s on a 2-core CPU; the same with a GPU: the lesson's small models run on the CPU (no training).
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
@@ -180,7 +180,7 @@ print("e.g. training steps for lesson 07 would be", course.pick(20, 2000))
 # %% [markdown]
 # | lesson | CPU, fast mode (CI) | CPU, full mode | GPU |
 # |---|---|---|---|
-# | 00-04 | 20-40 s each | the same (no training) | a few seconds |
+# | 00-04 | 20-40 s each | the same (no training) | the same (small models stay on the CPU) |
 # | 05-09 | see each lesson | minutes (training, distillation) | much faster |
 #
 # ## 6. Exercises

@@ -22,7 +22,7 @@
 # 3. edit one part's points with a widget and watch heatmaps, masks and image follow;
 # 4. explain why position and appearance come from two independent noise vectors.
 #
-# **Runtime:** about 20 s on a 2-core CPU, a few seconds on a GPU (small models, no training).
+# **Runtime:** about 30 s on a 2-core CPU; the same with a GPU: the lesson's small models run on the CPU (no training).
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.

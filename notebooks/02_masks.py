@@ -24,7 +24,7 @@
 #    the leak, and how this library's valid convolutions remove it;
 # 5. use K and $\sigma$ controls to see heatmaps and masks change.
 #
-# **Runtime:** about 40 s on a 2-core CPU, a few seconds on a GPU (no training).
+# **Runtime:** about 40 s on a 2-core CPU; the same with a GPU: the lesson's small models run on the CPU (no training).
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.

@@ -22,7 +22,7 @@
 # 4. explain what the background shift is for, and verify that moving it moves only the
 #    background.
 #
-# **Runtime:** about 30 s on a 2-core CPU, a few seconds on a GPU (no training).
+# **Runtime:** about 30 s on a 2-core CPU; the same with a GPU: the lesson's small models run on the CPU (no training).
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.

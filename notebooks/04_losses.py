@@ -23,7 +23,7 @@
 #    other;
 # 4. assemble the generator's total loss (eq. 19) on real generator outputs.
 #
-# **Runtime:** about 30 s on a 2-core CPU, a few seconds on a GPU (no training).
+# **Runtime:** about 30 s on a 2-core CPU; the same with a GPU: the lesson's small models run on the CPU (no training).
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
