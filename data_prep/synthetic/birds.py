@@ -31,7 +31,7 @@ def draw(s: Sampler, size: int) -> tuple[Tensor, Tensor, None, None]:
     canvas = Canvas(bg)
     img = Frame.image(s.n, size)
 
-    scale, tx, ty = s.uniform(0.42, 0.62), s.uniform(-0.2, 0.2), s.uniform(-0.25, 0.0)
+    scale, tx, ty = s.uniform(0.48, 0.7), s.uniform(-0.18, 0.18), s.uniform(-0.25, 0.0)
     tilt, flip = s.normal(0.0, 12.0 * DEG), s.sign()
     f = img.child(tx, ty, tilt, scale, flip)
 

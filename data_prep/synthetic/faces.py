@@ -148,16 +148,16 @@ def draw(s: Sampler, size: int, aligned: bool = False) -> tuple[Tensor, Tensor, 
     top_x = turn(0.0, 0.6)
     win, w = window(0.5 * (top_x + tip_x), 0.5 * (eye_y + nose_y), 0.36)
     nose = coverage(capsule(w, top_x, eye_y + 0.02, tip_x, nose_y - 0.02, nose_w * 0.7), w.px)
-    canvas.paint(nose * 0.35, skin * 0.75, None, win)
+    canvas.paint(nose * 0.2, skin * 0.75, None, win)
     canvas.mark(nose, NOSE, win)
     side = torch.where(sy >= 0, -1.0, 1.0)  # shadow on the side away from the turn
     ridge = capsule(w, top_x + side * 0.05, eye_y + 0.08, tip_x + side * nose_w, nose_y - 0.02, 0.02)
     canvas.paint(coverage(ridge, w.px) * 0.45, skin * 0.6, None, win)
     tip = ellipse(w, tip_x, nose_y, nose_w * 1.1, 0.06)
-    canvas.paint(coverage(tip, w.px) * 0.6, skin * 0.78, NOSE, win)
+    canvas.paint(coverage(tip, w.px) * 0.5, skin * 0.82, NOSE, win)
     for k in (-1.0, 1.0):
         nostril = ellipse(w, tip_x + k * nose_w * 0.55 * (1.0 + 0.5 * k * sy), nose_y + 0.03, 0.03, 0.018)
-        canvas.paint(coverage(nostril, w.px) * 0.8, skin * 0.3, None, win)
+        canvas.paint(coverage(nostril, w.px) * 0.9, skin * 0.4, None, win)
     landmarks.append((tip_x, nose_y))
 
     # Mouth: lips bent by the smile, a dark line between them.
