@@ -104,12 +104,12 @@ def draw(s: Sampler, size: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         ua, la, ul, ll = (R_UARM, R_LARM, R_ULEG, R_LLEG) if side == "right" else (L_UARM, L_LARM, L_ULEG, L_LLEG)
         shade = 0.85 if side == "right" else 1.0
         foot_dir = torch.sign(torch.sin(yaw) + 1e-3)
-        shin = torch.minimum(capsule(img, *j["knee"], *j["ankle"], 0.32 * unit),
-                             capsule(img, *j["ankle"], j["ankle"][0] + 0.45 * unit * foot_dir,
-                                     j["ankle"][1] + 0.1 * unit, 0.2 * unit))
+        foot = capsule(img, *j["ankle"], j["ankle"][0] + 0.45 * unit * foot_dir, j["ankle"][1] + 0.1 * unit,
+                       0.2 * unit)
         leg = [
             (coverage(capsule(img, *j["hip"], *j["knee"], 0.4 * unit), img.px), trousers * shade, ul),
-            (coverage(shin, img.px), trousers * shade, ll),
+            (coverage(capsule(img, *j["knee"], *j["ankle"], 0.32 * unit), img.px), trousers * shade, ll),
+            (coverage(foot, img.px), shoes, ll),
         ]
         arm = [
             (coverage(capsule(img, *j["shoulder"], *j["elbow"], 0.3 * unit), img.px), shirt * shade, ua),
