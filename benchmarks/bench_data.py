@@ -6,9 +6,9 @@ training batches from it the way trainers do.
     python -m benchmarks.bench_data --n 2000 --domains faces figures --size 32
 
 Rendering runs on one intra-op thread per process, in the calling process (workers 0, the
-library default) or in worker processes (what `python -m data_prep.prepare` uses).  The load
-average is printed too: other processes on a small machine change wall times a lot.  Writes
-benchmarks/results/data.json.
+library default) or in worker processes (what `python -m data_prep.prepare` uses).  CPU seconds
+(this process and its workers) are printed next to wall seconds, with the load average: other
+processes on a small machine change wall times a lot.  Writes benchmarks/results/data.json.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -28,13 +29,19 @@ RESULTS = Path(__file__).resolve().parent / "results"
 TARGET_N, TARGET_SECONDS = 10_000, 30.0  # issue target at 64 px
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the drawing workers)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def bench_render(domain: str, n: int, size: int, workers: int) -> dict:
     render(domain, 64, size, seed=1)  # warm-up: imports, first allocations
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu = time.perf_counter(), cpu_seconds()
     images = render(domain, n, size, seed=0, workers=workers)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall, cpu = time.perf_counter() - wall, cpu_seconds() - cpu
     return {"domain": domain, "n": n, "size": size, "workers": workers, "wall_s": wall, "images_per_s": n / wall,
-            "main_process_cpu_s": cpu, "projected_10k_s": TARGET_N * wall / n, "rendered": images}
+            "cpu_s": cpu, "images_per_cpu_s": n / cpu, "projected_10k_s": TARGET_N * wall / n, "rendered": images}
 
 
 def bench_file(rendered, batch: int, draws: int) -> dict:
@@ -71,7 +78,8 @@ def main() -> None:
 
     print(f"torch {torch.__version__}, {os.cpu_count()} CPUs, {torch.get_num_threads()} intra-op threads "
           f"(rendering uses 1), load average {os.getloadavg()[0]:.1f} before start")
-    print(f"{'domain':<14}{'n':>7}{'px':>5}{'workers':>9}{'wall s':>9}{'img/s':>8}{'10k at 64 px':>16}")
+    print(f"{'domain':<14}{'n':>7}{'px':>5}{'workers':>9}{'wall s':>9}{'img/s':>8}{'cpu s':>8}{'img/cpu-s':>11}"
+          f"{'10k at 64 px':>16}")
     rows = []
     for domain in args.domains:
         for workers in args.workers:
@@ -80,7 +88,7 @@ def main() -> None:
             verdict = (f"{r['projected_10k_s']:.1f} s " + ("ok" if r["projected_10k_s"] < TARGET_SECONDS else "SLOW")
                        if args.size == 64 else "-")
             print(f"{domain:<14}{r['n']:>7}{r['size']:>5}{workers:>9}{r['wall_s']:>9.1f}{r['images_per_s']:>8.0f}"
-                  f"{verdict:>16}")
+                  f"{r['cpu_s']:>8.1f}{r['images_per_cpu_s']:>11.0f}{verdict:>16}")
             rows.append(r)
     f = bench_file(rendered, args.batch, draws=200)
     print(f"file of {len(rendered.images)} {args.domains[-1]} images: write {f['write_s']:.2f} s, "

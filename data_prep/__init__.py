@@ -1,7 +1,7 @@
 """Data for GANSeg: procedural domains with exact ground truth, the paper's datasets, any folder.
 
-    python -m data_prep.prepare synthetic:faces --n 10000 --size 64 --out data/faces64.pt
-    ds = data_prep.load("data/faces64.pt", split="train")   # a torch Dataset over uint8 tensors
+    python -m data_prep.prepare synthetic:faces --n 10000 --size 64 --out data/faces64.ganseg-data
+    ds = data_prep.load("data/faces64.ganseg-data", split="train")   # a torch Dataset over uint8 tensors
 
 Nothing here imports the model.  Coordinates: (x, y), x to the right, y down, both in [-1, 1]
 over the image, pixel centres at (col + 0.5) * 2 / S - 1 (rows likewise for y).

@@ -1,8 +1,8 @@
 """Command line: turn a source into one data file.
 
-    python -m data_prep.prepare synthetic:faces --n 10000 --size 64 --seed 0 --out data/faces64.pt
-    python -m data_prep.prepare celeba-wild ~/data/celeba --out data/celeba_wild128.pt
-    python -m data_prep.prepare folder ~/photos --landmarks pts.csv --masks ~/masks --out data/mine.pt
+    python -m data_prep.prepare synthetic:faces --n 10000 --size 64 --seed 0 --out data/faces64.ganseg-data
+    python -m data_prep.prepare celeba-wild ~/data/celeba --out data/celeba_wild128.ganseg-data
+    python -m data_prep.prepare folder ~/photos --landmarks pts.csv --masks ~/masks --out data/mine.ganseg-data
 
 Sources: synthetic:faces, synthetic:faces-aligned, synthetic:birds, synthetic:flowers,
 synthetic:figures, celeba-wild DIR, celeba-aligned DIR, cub DIR, flowers DIR, taichi DIR,
@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
                + "; real sources (need DIR): " + ", ".join(REAL_SOURCES) + ". See data_prep/README.md.")
     p.add_argument("source", help="synthetic:DOMAIN or one of " + ", ".join(REAL_SOURCES))
     p.add_argument("dir", nargs="?", help="folder of the downloaded dataset or of your images (real sources)")
-    p.add_argument("--out", required=True, help="data file to write (e.g. data/faces64.pt)")
+    p.add_argument("--out", required=True, help="data file to write (e.g. data/faces64.ganseg-data)")
     p.add_argument("--size", type=int, help="image side in pixels (default 64 synthetic, 128 real)")
     p.add_argument("--n", type=int, default=10000, help="synthetic: number of images (default 10000)")
     p.add_argument("--seed", type=int, default=0, help="synthetic: random seed; folder: seed of the 90/10 split")
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     try:
         if out.is_dir():
-            raise DataError(f"{out}: is a folder; --out needs a file name such as {out / 'data.pt'}")
+            raise DataError(f"{out}: is a folder; --out needs a file name such as {out / 'data.ganseg-data'}")
         data = build(args)
         save(data, out)
     except DataError as e:

@@ -84,6 +84,9 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     path = tmp_path / "sub" / "out.pt"
     save(tiny(), path)
     before = path.read_bytes()
+    umask = os.umask(0o22)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask, "the usual permissions, not the temporary file's 0600"
 
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
