@@ -52,8 +52,21 @@ def _resized_noise(s: Sampler, grid: int, size: int, channels: int) -> Tensor:
     return m @ n @ m.t()
 
 
+def _work_size(size: int) -> int:
+    """Backgrounds are drawn at half resolution from 64 px up and resized: they are smooth
+    textures, and drawing them is half of the cost of an image at full resolution."""
+    return size // 2 if size >= 64 else size
+
+
+def _finish(img: Tensor, size: int) -> Tensor:
+    if img.shape[-1] != size:
+        img = F.interpolate(img, size=(size, size), mode="bilinear", align_corners=False)
+    return img.clamp_(0.0, 1.0)
+
+
 def textured(s: Sampler, size: int, distractors: Tensor | None = None, p_distractor: float = 0.3) -> Tensor:
     """A batch of random textured backgrounds, (B, 3, S, S) in [0, 1]."""
+    out_size, size = size, _work_size(size)
     f = Frame.image(s.n, size)
     c0 = _colours(s, distractors, p_distractor)
     c1 = _colours(s, distractors, p_distractor)
@@ -85,7 +98,7 @@ def textured(s: Sampler, size: int, distractors: Tensor | None = None, p_distrac
         d = capsule(f, s.uniform(-1.3, 1.3), s.uniform(-1.3, 1.3), s.uniform(-1.3, 1.3),
                     s.uniform(-1.3, 1.3), s.uniform(0.02, 0.12))
         img.lerp_(col, (coverage(d, f.px) * opacity).unsqueeze(1))
-    return img.clamp_(0.0, 1.0)
+    return _finish(img, out_size)
 
 
 HORIZON = 0.15  # y of the horizon in every `scene` image; only horizontal content varies
@@ -95,6 +108,7 @@ def scene(s: Sampler, size: int) -> Tensor:
     """Backgrounds whose layout changes only along x, like Taichi's static cameras: a wall or
     park above a fixed horizon, a floor with seams below it, vertical trees/pillars at random x.
     (B, 3, S, S) in [0, 1]."""
+    out_size, size = size, _work_size(size)
     f = Frame.image(s.n, size)
     shift = s.uniform(-1.0, 1.0)  # horizontal offset of the whole scene
     upper0 = s.hsv((0.0, 1.0), (0.05, 0.5), (0.45, 0.95))
@@ -124,4 +138,4 @@ def scene(s: Sampler, size: int) -> Tensor:
     floor = floor + s.uniform(0.02, 0.08).unsqueeze(1) * _resized_noise(s, GRAIN_GRID, size, 1)
     below = coverage(HORIZON - f.v, f.px).unsqueeze(1)
     img = torch.lerp(img, floor, below)
-    return img.clamp_(0.0, 1.0)
+    return _finish(img, out_size)
