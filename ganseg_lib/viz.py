@@ -404,3 +404,32 @@ def shift_comparison(before, after, shift_px: tuple[int, int] = (0, 0), index: i
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(pad=0.5)
     return fig
+
+
+def embedding_scatter(panels: dict, part_names: list[str] | None = None, title: str | None = None,
+                      panel_inches: float = 3.6, background: bool = True) -> plt.Figure:
+    """2-D embeddings coloured by part (paper Fig. 13): {panel title: (coords (N, 2), labels (N,))}.
+
+    Labels 0..K-1 are parts (part colours); with `background`, the highest label K is the
+    background (grey, as the paper counts it as a part).  `part_names` label the legend.
+    """
+    fig, axes = plt.subplots(1, len(panels), figsize=(panel_inches * len(panels) + 1.2, panel_inches), squeeze=False)
+    n_labels = 1 + max(int(np.asarray(labels).max()) for _, labels in panels.values())
+    n_parts = n_labels - 1 if background else n_labels
+    colors = part_colors(n_parts)
+    names = part_names or [f"part {k}" for k in range(n_parts)] + (["background"] if background else [])
+    for ax, (name, (coords, labels)) in zip(axes[0], panels.items()):
+        xy = coords.detach().cpu().numpy() if isinstance(coords, torch.Tensor) else np.asarray(coords)
+        lab = labels.detach().cpu().numpy() if isinstance(labels, torch.Tensor) else np.asarray(labels)
+        for k in range(n_labels):
+            sel = lab == k
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=6, color=colors[k], alpha=0.75, linewidths=0,
+                       label=names[k] if ax is axes[0][-1] else None)
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0][-1].legend(fontsize=7, markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(pad=0.5)
+    return fig
