@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +61,13 @@ def load_checkpoint(path: str | os.PathLike, kind: str | tuple[str, ...] | None 
         raise CheckpointError(f"no checkpoint at {path}")
     try:
         data = torch.load(path, map_location=map_location, weights_only=True)
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    except Exception as err:
+        text = str(err)
+        if "Unsupported global" in text or "Unsupported class" in text:  # weights_only refused pickled code
+            raise CheckpointError(f"{path} is not a ganseg checkpoint (it holds objects other than tensors, "
+                                  "which are never unpickled)") from None
+        first = text.strip().splitlines()[0] if text.strip() else type(err).__name__
         raise CheckpointError(f"{path} is truncated or not a ganseg checkpoint ({first[:120]})") from None
-    except Exception as err:  # weights_only refuses pickled objects with its own error types
-        raise CheckpointError(f"{path} is not a ganseg checkpoint (it holds objects other than tensors: "
-                              f"{type(err).__name__})") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not a ganseg checkpoint (no '{FORMAT}' format marker)")
     kinds = (kind,) if isinstance(kind, str) else kind

@@ -38,8 +38,8 @@ class CLIError(Exception):
 # --------------------------------------------------------------------------------------------
 # data
 
-def load_split(path: str | os.PathLike, split: str):
-    """`data_prep.load(path, split)` with every failure turned into one line."""
+def read_data(path: str | os.PathLike):
+    """The whole data file (`data_prep.read`), every failure turned into one line."""
     path = Path(path)
     if not path.is_file():
         raise CLIError(f"data file {path} not found; make one with e.g. "
@@ -50,18 +50,28 @@ def load_split(path: str | os.PathLike, split: str):
     except ImportError as err:
         raise CLIError(f"the data_prep package cannot be imported ({err})") from None
     try:
-        ds = data_prep.load(path, split=split)
+        return data_prep.read(path)
     except DataError as err:
         raise CLIError(str(err)) from None
     except Exception as err:  # a file of another kind
         raise CLIError(f"{path} is not a data file written by data_prep.prepare ({type(err).__name__}: "
                        f"{str(err).splitlines()[0][:120] if str(err) else ''})") from None
-    images = getattr(ds, "images", None)
-    if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.dim() != 4:
-        raise CLIError(f"{path} ({split} split) holds no uint8 image tensor")
-    if len(images) == 0:
-        raise CLIError(f"{path} has no images in its {split!r} split")
-    return ds
+
+
+def split_of(data, split: str | None, path: str | os.PathLike):
+    """One split of a read data file as a data_prep dataset (None: every item)."""
+    from data_prep import PartDataset
+    from data_prep.errors import DataError
+
+    try:
+        return PartDataset(data, split, str(path))
+    except DataError as err:
+        raise CLIError(str(err)) from None
+
+
+def load_split(path: str | os.PathLike, split: str | None):
+    """`data_prep.load(path, split)` with every failure turned into one line."""
+    return split_of(read_data(path), split, path)
 
 
 def _check_size(images: torch.Tensor, size: int, path, preset: str) -> None:
@@ -99,7 +109,7 @@ def cmd_train(args) -> int:
     _check_size(ds.images, cfg.generator.image_size, args.data, cfg.name)
     state = train(cfg, ds.images, run, resume=args.resume, seed=args.seed, device=args.device, bf16=args.bf16,
                   channels_last=args.channels_last, progress=not args.quiet,
-                  time_budget_s=None if args.minutes is None else 60.0 * args.minutes)
+                  time_budget_s=None if args.minutes is None else 60.0 * args.minutes, grid_samples=args.grid)
     if _rank() == 0:
         _plot_log(run)
         print(f"trained {state.step} steps in {state.elapsed / 60:.1f} min; checkpoint {run / CHECKPOINT}, "
@@ -147,7 +157,13 @@ def cmd_evaluate(args) -> int:
 
 def evaluate_run(model, cfg, data_path, device, figures_dir: Path | None, max_test: int | None = None) -> dict:
     """Load both splits, score the segmenter, draw overlays; returns the metrics dictionary."""
-    train_ds, test_ds = load_split(data_path, "train"), load_split(data_path, "test")
+    data = read_data(data_path)
+    splits = data.meta.get("eval_splits") or {}
+    fit_split, test_split = splits.get("fit", "train"), splits.get("test", "test")
+    test_ds = split_of(data, test_split, data_path)
+    # the regression's fit split is only needed (and may only exist) when there are landmarks
+    train_ds = split_of(data, fit_split, data_path) if test_ds.landmarks is not None else test_ds
+    del data
     size = cfg.generator.image_size
     _check_size(test_ds.images, size, data_path, cfg.name)
     train, test = LabelledImages.from_dataset(train_ds), LabelledImages.from_dataset(test_ds)
@@ -246,6 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--force", action="store_true", help="start afresh even if --out holds a checkpoint")
     t.add_argument("--set", nargs="+", metavar="FIELD=VALUE", help="config overrides, e.g. train.lr_g=2e-4")
     t.add_argument("--minutes", type=float, help="stop (with a checkpoint) after this much wall time")
+    t.add_argument("--grid", type=int, default=32, help="generated images per sample grid (0: none)")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (GPU)")
     t.add_argument("--channels-last", action="store_true", help="channels_last memory format (GPU)")
     common(t)

@@ -1,0 +1,164 @@
+"""The `ganseg` command: the train -> distill -> evaluate path, and every bad input of the issue:
+one `ganseg: error:` line, exit status 2, and no partial checkpoint or metrics.json."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import data_prep
+from ganseg_lib.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "faces32.ganseg-data"
+    data_prep.prepare_synthetic("faces", 48, 32, seed=3, out=path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory, faces):
+    """A run folder with a 2-step GAN and a 2-step segmenter (cpu-tiny, batch 4)."""
+    run = tmp_path_factory.mktemp("run") / "r"
+    assert main(["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(run), "--steps", "2",
+                 "--batch", "4", "--grid", "0", "--quiet"]) == 0
+    assert main(["distill", "--run", str(run), "--steps", "2", "--set", "segmenter.batch=2", "--quiet"]) == 0
+    return run
+
+
+def _error(capsys, argv) -> str:
+    code = main(argv)
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ganseg: error: "), err
+    return lines[0]
+
+
+def test_train_distill_evaluate(trained_run, faces, capsys):
+    files = {p.name for p in trained_run.iterdir()}
+    assert {"checkpoint.pt", "segmenter.pt", "log.csv", "config.json", "loss_curves.png"} <= files
+    assert main(["evaluate", "--run", str(trained_run), "--data", str(faces)]) == 0
+    out = capsys.readouterr().out
+    assert "landmark error" in out and "foreground IoU" in out
+    m = json.loads((trained_run / "metrics.json").read_text())
+    assert m["n_test"] == 5 and m["n_train"] == 43  # data_prep holds out the last 10 %
+    assert set(m["landmarks"]["references_pct"]) == {"mean_shape", "localisation_only", "ground_truth_parts"}
+    assert 0.0 <= m["foreground"]["iou"] <= 1.0
+    assert (trained_run / "figures" / "eval_overlays.png").exists()
+
+
+def test_unknown_preset(capsys, faces, tmp_path):
+    line = _error(capsys, ["train", "--data", str(faces), "--preset", "nope", "--out", str(tmp_path / "r")])
+    assert "unknown preset 'nope'" in line and "cpu-tiny" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_unknown_set_field(capsys, faces, tmp_path):
+    line = _error(capsys, ["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(tmp_path / "r"),
+                           "--set", "train.bacth=4"])
+    assert "train.bacth" in line and "batch" in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_missing_data_file(capsys, tmp_path):
+    line = _error(capsys, ["train", "--data", str(tmp_path / "none.ganseg-data"), "--preset", "cpu-tiny",
+                           "--out", str(tmp_path / "r")])
+    assert "not found" in line
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("content", [b"hello, not a data file", "torch"])
+def test_data_file_of_the_wrong_kind(capsys, tmp_path, content):
+    path = tmp_path / "wrong.pt"
+    if content == "torch":
+        torch.save({"weights": torch.zeros(3)}, path)
+    else:
+        path.write_bytes(content)
+    line = _error(capsys, ["train", "--data", str(path), "--preset", "cpu-tiny", "--out", str(tmp_path / "r")])
+    assert str(path) in line
+    assert not (tmp_path / "r").exists()
+
+
+def test_data_of_the_wrong_size(capsys, tmp_path):
+    path = tmp_path / "faces16.ganseg-data"
+    data_prep.prepare_synthetic("faces", 8, 16, seed=0, out=path)
+    line = _error(capsys, ["train", "--data", str(path), "--preset", "cpu-tiny", "--out", str(tmp_path / "r")])
+    assert "16 px" in line and "32 px" in line
+
+
+def test_run_folder_without_checkpoint(capsys, tmp_path, faces):
+    (tmp_path / "empty").mkdir()
+    assert "no checkpoint" in _error(capsys, ["distill", "--run", str(tmp_path / "empty")])
+    assert "segmenter.pt" in _error(capsys, ["evaluate", "--run", str(tmp_path / "empty"), "--data", str(faces)])
+    assert "no checkpoint" in _error(capsys, ["train", "--data", str(faces), "--out", str(tmp_path / "empty"),
+                                              "--resume"])
+    assert list((tmp_path / "empty").iterdir()) == []
+
+
+def test_truncated_and_foreign_checkpoints(capsys, tmp_path, trained_run):
+    run = tmp_path / "cut"
+    run.mkdir()
+    data = (trained_run / "checkpoint.pt").read_bytes()
+    (run / "checkpoint.pt").write_bytes(data[: len(data) // 2])
+    assert "truncated" in _error(capsys, ["distill", "--run", str(run)])
+    torch.save({"something": torch.ones(2)}, run / "checkpoint.pt")
+    assert "not a ganseg checkpoint" in _error(capsys, ["distill", "--run", str(run)])
+    assert not (run / "segmenter.pt").exists()
+
+
+def test_existing_run_needs_resume_or_force(capsys, trained_run, faces):
+    line = _error(capsys, ["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(trained_run)])
+    assert "--resume" in line
+    line = _error(capsys, ["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(trained_run),
+                           "--resume"])
+    assert "only --steps may change" in line
+
+
+def test_evaluation_data_without_landmarks_or_masks(capsys, tmp_path, trained_run):
+    n = 12
+    bare = data_prep.Prepared(images=torch.zeros(n, 3, 32, 32, dtype=torch.uint8),
+                              split=torch.tensor([0] * 9 + [1] * 3, dtype=torch.uint8),
+                              split_names=["train", "test"], meta={"source": "test"})
+    path = tmp_path / "bare.ganseg-data"
+    data_prep.save(bare, path)
+    before = (trained_run / "metrics.json").read_text() if (trained_run / "metrics.json").exists() else None
+    line = _error(capsys, ["evaluate", "--run", str(trained_run), "--data", str(path)])
+    assert "neither landmarks nor foreground masks" in line
+    after = (trained_run / "metrics.json").read_text() if (trained_run / "metrics.json").exists() else None
+    assert after == before  # nothing written
+
+
+def test_evaluation_without_landmarks_says_what_is_skipped(capsys, tmp_path, trained_run):
+    path = tmp_path / "birds.ganseg-data"
+    data_prep.prepare_synthetic("birds", 20, 32, seed=0, out=path)
+    run = tmp_path / "copy"
+    run.mkdir()
+    (run / "segmenter.pt").write_bytes((trained_run / "segmenter.pt").read_bytes())
+    assert main(["evaluate", "--run", str(run), "--data", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "note: skipped landmark error (the data has no landmarks)" in err
+    m = json.loads((run / "metrics.json").read_text())
+    assert "landmarks" not in m and "foreground" in m
+
+
+def test_console_exit_status_and_module_entry(tmp_path):
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "ganseg_lib.cli", "train", "--data", str(tmp_path / "x"),
+                           "--preset", "cpu-tiny", "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip().startswith("ganseg: error: data file") and len(done.stderr.strip().splitlines()) == 1

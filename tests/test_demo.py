@@ -1,0 +1,35 @@
+"""`ganseg demo --fast`: the whole path (data, GAN, distillation, evaluation, report) in seconds."""
+import json
+
+import pytest
+import torch
+
+from ganseg_lib import demo
+from ganseg_lib.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+def test_demo_fast_runs_end_to_end(tmp_path, capsys):
+    assert main(["demo", "--fast", "--out", str(tmp_path), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "landmark error" in out and "foreground IoU" in out and "demo finished" in out
+    run = tmp_path / "gan-fast"
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["demo"]["fast"] is True and m["demo"]["gan_iterations"] == demo.FAST.gan_steps
+    assert {"landmarks", "foreground"} <= set(m)
+    for name in ("checkpoint.pt", "segmenter.pt", "loss_curves.png", "figures/eval_overlays.png"):
+        assert (run / name).exists(), name
+
+
+def test_full_demo_plan_fits_its_time_budget():
+    # the full demo caps each stage by wall time: GAN + distillation leave room for data and evaluation
+    plan = demo.FULL
+    assert plan.preset in ("cpu-tiny", "cpu-small")
+    assert plan.gan_minutes + plan.distill_minutes <= 17.0
