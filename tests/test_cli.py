@@ -162,3 +162,22 @@ def test_console_exit_status_and_module_entry(tmp_path):
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2
     assert done.stderr.strip().startswith("ganseg: error: data file") and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_export_makes_a_course_checkpoint(tmp_path, trained_run):
+    from ganseg_lib.checkpoint import sha256_file
+    from ganseg_lib.shipped import export_course_checkpoint, load_course_checkpoint, metrics_path
+
+    out = tmp_path / "ship" / "faces-32.pt"
+    info = export_course_checkpoint(trained_run, out, "faces", command="ganseg train ...", n_train=24, n_test=8)
+    record = json.loads(metrics_path(out).read_text())
+    assert record["sha256"] == info["sha256"] == sha256_file(out)
+    assert (out.parent / "SHA256SUMS").read_text().split() == [record["sha256"], "faces-32.pt"]
+    assert record["reproduce"]["n_test"] == 8 and "foreground" in record["reproduce"]["metrics"]
+    raw = torch.load(out, weights_only=True)
+    assert raw["g_ema"][next(iter(raw["g_ema"]))].dtype == torch.float16
+    cfg, g, seg = load_course_checkpoint(out)
+    assert cfg.name == "cpu-tiny" and not g.training and not seg.training
+    out.write_bytes(out.read_bytes()[:-10] + b"0123456789")  # damaged in place
+    with pytest.raises(Exception, match="SHA-256"):
+        load_course_checkpoint(out)
