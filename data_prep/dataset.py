@@ -33,17 +33,18 @@ class PartDataset(Dataset):
         self.split = split
         self.meta = data.meta
         self.size = data.size
-        self.images = data.images[index].contiguous()  # (N, 3, S, S) uint8
+        take = _selector(index)
+        self.images = take(data.images)  # (N, 3, S, S) uint8
         self.files = [data.files[i] for i in index.tolist()] if data.files else []
-        self.landmarks = data.landmarks[index].contiguous() if data.landmarks is not None else None  # (N, L, 2)
-        self.visible = data.visible[index].contiguous() if data.visible is not None else None  # (N, L)
+        self.landmarks = take(data.landmarks) if data.landmarks is not None else None  # (N, L, 2) float32
+        self.visible = take(data.visible) if data.visible is not None else None  # (N, L) bool
         self.fg_masks = self.has_mask = None
         if data.fg_masks is not None:
-            has = data.has_mask[index]
+            has = take(data.has_mask)
             if bool(has.any()):
-                self.fg_masks = data.fg_masks[index].contiguous()  # (N, S, S) bool
-                self.has_mask = has.contiguous()  # (N,) bool, False where an item has no mask
-        self.part_labels = data.part_labels[index].contiguous() if data.part_labels is not None else None  # uint8
+                self.fg_masks = take(data.fg_masks)  # (N, S, S) bool
+                self.has_mask = has  # (N,) bool, False where an item has no mask
+        self.part_labels = take(data.part_labels) if data.part_labels is not None else None  # (N, S, S) uint8
 
     @property
     def landmark_names(self) -> list[str] | None:
@@ -92,6 +93,15 @@ class PartDataset(Dataset):
     def sample(self, batch_size: int, generator: torch.Generator | None = None) -> Tensor:
         """Float images (B, 3, S, S) in [-1, 1] of a uniformly random index batch."""
         return self.float_images(torch.randint(0, len(self), (batch_size,), generator=generator))
+
+
+def _selector(index: Tensor):
+    """Rows `index` of a tensor: a view when they are one contiguous run (splits usually are,
+    so a large training split is not copied), a contiguous copy otherwise."""
+    first, n = int(index[0]), index.numel()
+    if bool((index == torch.arange(first, first + n)).all()):
+        return lambda t: t[first:first + n]
+    return lambda t: t[index].contiguous()
 
 
 def load(path: str | os.PathLike, split: str | None = "train") -> PartDataset:

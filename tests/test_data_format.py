@@ -72,6 +72,15 @@ def test_optional_fields_absent(tmp_path):
     assert set(ds[0]) == {"image"} and set(ds.batch(torch.tensor([0]))) == {"image"}
 
 
+def test_interleaved_splits_select_the_right_items(tmp_path):
+    data = tiny(n=6, landmarks=torch.rand(6, 2, 2), visible=torch.ones(6, 2, dtype=torch.bool))
+    data.split = torch.tensor([0, 1, 0, 1, 0, 0], dtype=torch.uint8)
+    path = save(data, tmp_path / "i.pt")
+    train, test = load(path, "train"), load(path, "test")
+    assert torch.equal(train.images, data.images[[0, 2, 4, 5]]) and torch.equal(test.images, data.images[[1, 3]])
+    assert torch.equal(test.landmarks, data.landmarks[[1, 3]]) and train.files == ["0.png", "2.png", "4.png", "5.png"]
+
+
 def test_items_without_mask_have_no_fg_mask_key(tmp_path):
     masks = torch.zeros(4, 8, 8, dtype=torch.bool)
     data = tiny(fg_masks=masks, has_mask=torch.tensor([True, False, True, True]))

@@ -55,7 +55,6 @@ class Frame:
         return Frame(du, dv, self.px * scale)
 
 
-
 @dataclass
 class Window:
     """A W x W crop of every image, placed per image around a point.  Small shapes (eyes, beaks,
