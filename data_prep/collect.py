@@ -20,8 +20,11 @@ from .images import Box, UnreadableImage, read_mask_array, read_rgb, resize_mask
 
 
 def nonzero_mask(pixels: np.ndarray) -> np.ndarray:
-    """Any non-zero channel is foreground."""
-    return (pixels.reshape(pixels.shape[0], pixels.shape[1], -1) > 0).any(-1).astype(np.float32)
+    """Any non-zero colour channel is foreground (and, in files with alpha, only where opaque)."""
+    px = pixels.reshape(pixels.shape[0], pixels.shape[1], -1)
+    if px.shape[2] in (2, 4):  # LA, RGBA: the last channel is alpha
+        return ((px[..., :-1] > 0).any(-1) & (px[..., -1] > 0)).astype(np.float32)
+    return (px > 0).any(-1).astype(np.float32)
 
 
 def soft_mask(pixels: np.ndarray) -> np.ndarray:
@@ -65,7 +68,7 @@ def collect(items: list[Item], size: int, split_names: list[str], meta: dict, *,
     masks = torch.zeros(n, size, size, dtype=torch.bool) if with_masks else None
     has_mask = torch.zeros(n, dtype=torch.bool) if with_masks else None
     keep = torch.zeros(n, dtype=torch.bool)
-    skipped: list[str] = []
+    skipped: list[str] = list(meta.get("skipped", []))  # a source may have skipped files already
     bar = None
     if progress:
         from tqdm import tqdm
@@ -87,7 +90,8 @@ def collect(items: list[Item], size: int, split_names: list[str], meta: dict, *,
         except UnreadableImage as e:
             if not skip_bad:
                 raise
-            skipped.append(f"{item.name} ({e.reason})")
+            what = "" if e.path == item.image else f"mask {e.path.name}: "
+            skipped.append(f"{item.name} ({what}{e.reason})")
             continue
         images[i] = image
         split[i] = split_names.index(item.split)

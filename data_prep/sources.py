@@ -22,7 +22,7 @@ import numpy as np
 from .collect import Item, collect, soft_mask
 from .errors import DataError
 from .fileformat import MAFL_NAMES, Prepared
-from .images import image_size, is_image
+from .images import UnreadableImage, image_size, is_image
 
 WILD_MIN_FACE = 0.3  # CelebA in the wild: keep faces whose box covers at least this share of the image
 TAICHI_NAMES = ["nose", "neck", "right_shoulder", "right_elbow", "right_wrist", "left_shoulder", "left_elbow",
@@ -123,6 +123,7 @@ def celeba(root: str | Path, size: int = 128, aligned: bool = False, skip_bad: b
 
     items: list[Item] = []
     dropped = 0
+    skipped: list[str] = []
     for split, names in (("train", train), ("mafl_train", mafl_train), ("mafl_test", mafl_test)):
         for name in names:
             if name not in landmarks:
@@ -132,8 +133,14 @@ def celeba(root: str | Path, size: int = 128, aligned: bool = False, skip_bad: b
             if not aligned:
                 if name not in boxes:
                     raise DataError(f"{bbox_file}: no face box for {name}; use the complete annotation file")
-                w, h = image_size(path)
-                bx, by, bw, bh = boxes[name]
+                try:
+                    w, h = image_size(path)
+                except UnreadableImage as e:
+                    if not skip_bad:
+                        raise
+                    skipped.append(f"{name} ({e.reason})")
+                    continue
+                _, _, bw, bh = boxes[name]
                 if bw * bh < WILD_MIN_FACE * w * h:
                     dropped += 1
                     continue
@@ -146,7 +153,7 @@ def celeba(root: str | Path, size: int = 128, aligned: bool = False, skip_bad: b
                         f", faces covering < {WILD_MIN_FACE:.0%} of the image dropped ({dropped})")),
         "landmark_names": list(MAFL_NAMES), "landmark_protocol": "mafl",
         "eval_splits": {"fit": "mafl_train", "test": "mafl_test"},
-        "options": {"size": size, "aligned": aligned},
+        "options": {"size": size, "aligned": aligned}, "skipped": skipped,
     }
     origin = {"train": f"{partition_file.name} partition 0 minus MAFL", "mafl_train": "MAFL/training.txt",
               "mafl_test": "MAFL/testing.txt"}

@@ -133,6 +133,17 @@ def test_mask_problems(photos, tmp_path):
         folder(photos, size=16, masks=tmp_path / "masks", progress=False)
 
 
+def test_rgba_masks_use_colour_where_opaque(photos, tmp_path):
+    w, h = SIZES["a.jpg"]
+    rgba = np.zeros((h, w, 4), dtype=np.uint8)
+    rgba[..., 3] = 255  # opaque black everywhere: background
+    rgba[: h // 2, :, 1] = 200  # green top half: foreground
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "masks" / "a.png")
+    data = folder(photos, size=16, masks=tmp_path / "masks", progress=False)
+    m = data.fg_masks[data.files.index("a.jpg")]
+    assert bool(m[:8].all()) and not bool(m[8:].any())
+
+
 def test_missing_and_empty_folders(tmp_path):
     with pytest.raises(DataError, match=r"nowhere: folder not found"):
         folder(tmp_path / "nowhere", size=16, progress=False)

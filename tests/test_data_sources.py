@@ -152,6 +152,14 @@ def test_celeba_failures(celeba_root):
         sources.celeba(celeba_root / "missing", size=S, progress=False)
 
 
+def test_celeba_wild_skips_an_unreadable_header(celeba_root):
+    (celeba_root / "Img" / "img_celeba" / "000003.jpg").write_bytes(b"not a jpeg at all")
+    with pytest.raises(DataError, match=r"000003.jpg: cannot read image"):
+        sources.celeba(celeba_root, size=S, progress=False)
+    data = sources.celeba(celeba_root, size=S, skip_bad=True, progress=False)
+    assert "000003.jpg" not in data.files and data.meta["skipped"][0].startswith("000003.jpg (")
+
+
 def test_celeba_missing_image(celeba_root):
     (celeba_root / "Img" / "img_align_celeba" / "000005.jpg").unlink()
     with pytest.raises(DataError, match=r"000005.jpg: file not found"):
