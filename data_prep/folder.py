@@ -112,6 +112,8 @@ def read_splits_csv(path: Path, images: list[str]) -> dict[str, str]:
 def random_splits(images: list[str], seed: int, test_fraction: float) -> dict[str, str]:
     """A seeded train/test split with round(n * test_fraction) (at least 1) test images."""
     n = len(images)
+    if not 0.0 < test_fraction < 1.0:
+        raise DataError(f"test fraction {test_fraction} must be between 0 and 1")
     if n < 2:
         raise DataError(f"the folder has {n} image; a train and a test split need at least 2 (or give --splits)")
     n_test = min(n - 1, max(1, round(n * test_fraction)))
