@@ -112,11 +112,11 @@ def collect(items: list[Item], size: int, split_names: list[str], meta: dict, *,
             raise DataError(f"split {name!r} is empty (from {origin}); add images to it"
                             + (" or fix the unreadable files" if skipped else ""))
     meta = dict(meta, skipped=skipped)
-    return Prepared(
-        images=images[idx], split=split[idx], split_names=list(split_names), meta=meta,
-        files=[items[i].name for i in idx.tolist()],
-        landmarks=landmarks[idx] if landmarks is not None else None,
-        visible=visible[idx] if visible is not None else None,
-        fg_masks=masks[idx] if masks is not None else None,
-        has_mask=has_mask[idx] if has_mask is not None else None,
-    )
+
+    def kept(t: torch.Tensor | None) -> torch.Tensor | None:
+        # Without skipped items keep the arrays as they are: a copy of CelebA at 128 px is gigabytes.
+        return t if t is None or idx.numel() == n else t[idx]
+
+    return Prepared(images=kept(images), split=kept(split), split_names=list(split_names), meta=meta,
+                    files=[items[i].name for i in idx.tolist()], landmarks=kept(landmarks), visible=kept(visible),
+                    fg_masks=kept(masks), has_mask=kept(has_mask))
