@@ -153,6 +153,20 @@ def test_figures_keypoints_and_visibility(rendered):
     assert float(on_figure[vis].float().mean()) > 0.9, "visible keypoints lie on the figure"
 
 
+def test_figure_scenes_share_one_horizon():
+    """Taichi-like backgrounds change only horizontally: averaged over many scenes, the
+    row-to-row colour change peaks sharply at the one horizon row all of them share."""
+    from data_prep.synthetic import backgrounds
+    from data_prep.synthetic.raster import RandomPool, Sampler
+
+    bg = backgrounds.scene(Sampler(RandomPool(torch.Generator().manual_seed(0), 32)), 64)
+    rows = bg.mean(-1)  # (B, 3, S) mean colour of each row
+    jump = (rows[:, :, 1:] - rows[:, :, :-1]).abs().sum(1).mean(0)  # (S - 1,)
+    horizon = int((backgrounds.HORIZON + 1.0) * 32)
+    assert abs(int(jump.argmax()) - (horizon - 1)) <= 1
+    assert float(jump.max()) > 4.0 * float(jump.median())
+
+
 def test_trivial_baselines_are_clearly_worse_than_ground_truth():
     """Mean landmark position and border-colour foreground against what the true parts allow."""
     for name in ("faces", "figures", "birds", "flowers"):
