@@ -1,0 +1,437 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 07 — Training GANSeg, live
+#
+# Lessons 01-05 built the generator and lesson 04 its losses. Now we train it: a discriminator
+# learns to tell real synthetic faces from generated ones, the generator learns to fool it, and
+# the concentration and area losses keep its masks compact and visible. We watch the losses
+# and the samples while it learns, break it on purpose twice to see what failure looks like,
+# and finally load the course checkpoint to see where a longer run ends.
+#
+# **After this lesson you can**
+# 1. describe one training iteration: a D step (eq. 14-15, lazy R1) and a G step (eq. 13,
+#    16-17, every other step), then the EMA update;
+# 2. run `ganseg_lib.train.train` in chunks and watch samples, masks and loss curves evolve;
+# 3. read the loss curves: what a healthy adversarial game looks like, and what does not;
+# 4. recognise two failures — mode collapse and parts collapsing without the area loss — and
+#    measure them with a number;
+# 5. say how far a few minutes of CPU training get, compared with the course checkpoint and
+#    the paper's 30,000 iterations on a GPU.
+#
+# **Runtime:** fast mode (CI) about a minute on a 2-core CPU: a few iterations only, so the
+# figures show an untrained model. Full mode trains for about 8 minutes, then runs two short
+# failure experiments (2-3 minutes). On a GPU the same cells take a fraction of that (pass
+# `device="cuda"` to `train`), or train far longer in the same time.
+
+# %%
+# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
+# Locally (or in CI) this cell does nothing: install with `pip install -e ".[course]"`.
+import os
+import subprocess
+import sys
+
+try:
+    import google.colab  # noqa: F401  (present only in Colab)
+    IN_COLAB = True
+except ImportError:
+    IN_COLAB = False
+COURSE_REPO = "https://github.com/ganseg-course/ganseg-course"
+COURSE_REF = "v0.1.0"  # the course release these notebooks belong to
+if IN_COLAB:
+    if not os.path.isdir("ganseg-course"):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", COURSE_REF, COURSE_REPO,
+                        "ganseg-course"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", "ganseg-course",
+                        "ipywidgets==8.1.9"], check=True)
+    sys.path.insert(0, os.path.abspath("ganseg-course"))
+    from google.colab import output
+    output.enable_custom_widget_manager()
+
+# %%
+# %matplotlib inline
+import csv
+import json
+import math
+import tempfile
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+
+from data_prep.synthetic import render
+from ganseg_lib import course, losses, viz
+from ganseg_lib.checkpoint import load_checkpoint
+from ganseg_lib.config import apply_overrides, get_preset
+from ganseg_lib.exercises import lesson07 as ex
+from ganseg_lib.shipped import load_course_checkpoint, metrics_path
+from ganseg_lib.train import build_state, d_step, ema_update, g_step, real_batch, train
+
+print(course.describe_runtime())
+FAST = course.fast_mode()
+
+# %% [markdown]
+# ## 1. Data and configuration
+#
+# We train on synthetic faces "in the wild" from `data_prep` (varied position, scale, rotation
+# and background; lesson 00 showed them) at 32 px, with the `cpu-tiny` preset: $K = 4$ parts,
+# a generator of about 0.1 M parameters, batch 16. The paper trains 128-px models of 17.8 M
+# parameters with batch 64 for 30,000 iterations on a GPU; everything here is scaled so that a
+# laptop CPU shows the dynamics in minutes.
+
+# %%
+cfg = get_preset("cpu-tiny")
+if FAST:  # CI: a handful of small steps, logged and checkpointed at every one
+    cfg = apply_overrides(cfg, ["train.batch=8", "train.log_every=1", "train.checkpoint_every=1000"])
+S = cfg.generator.image_size
+data = render("faces", course.pick(256, 8000), S, seed=0)
+images = data.images  # (N, 3, S, S) uint8
+print(f"{len(images)} synthetic faces at {S} px | preset {cfg.name}: K = {cfg.generator.n_parts}, "
+      f"batch {cfg.train.batch}, lr G {cfg.train.lr_g} / D {cfg.train.lr_d}, betas {cfg.train.betas}")
+print(f"losses: lambda_con {cfg.loss.lambda_con}, lambda_area {cfg.loss.lambda_area}, "
+      f"R1 gamma {cfg.loss.r1_gamma} every {cfg.loss.r1_interval} D steps, con/area every "
+      f"{cfg.loss.reg_interval} G steps; EMA decay {cfg.train.ema_decay}")
+fig = viz.sample_grid(images[:16].float() / 127.5 - 1, ncols=8, title="real training images")
+plt.show()
+
+# %% [markdown]
+# ## 2. One iteration, by hand
+#
+# An iteration is one discriminator update and one generator update (Sec. 3.4):
+#
+# * **D step** — fresh fakes (no gradient to G), the logistic loss (eq. 14)
+#   $\mathbb{E}\,\mathrm{softplus}(D(G(\mathbf{z}))) + \mathbb{E}\,\mathrm{softplus}(-D(\mathbf{x}))$,
+#   and every $N_{R1}$-th step the R1 penalty $\frac{\gamma}{2}\lVert\nabla_\mathbf{x} D(\mathbf{x})\rVert^2$
+#   on the real batch, multiplied by $N_{R1}$ (lazy regularisation: same average strength, a
+#   fraction of the cost).
+# * **G step** — $\mathbb{E}\,\mathrm{softplus}(-D(G(\mathbf{z})))$ (eq. 13), and every
+#   $N_\text{reg}$-th step $\lambda_\text{con}\mathcal{L}_\text{con} + \lambda_\text{area}
+#   \mathcal{L}_\text{area}$ (eq. 16-17), multiplied by $N_\text{reg}$ (eq. 19).
+# * **EMA** — a running average of the generator's weights,
+#   $\theta_\text{EMA} \leftarrow \beta\,\theta_\text{EMA} + (1 - \beta)\,\theta$. GAN weights
+#   oscillate from step to step; their average draws cleaner samples, and it is what every later
+#   stage (distillation, evaluation) uses.
+#
+# `train.d_step`, `train.g_step` and `train.ema_update` are exactly these; `train.train` loops
+# over them. Here are two iterations done by hand, with R1 and the mask losses switched on:
+
+# %%
+state = build_state(cfg, torch.device("cpu"), seed=0)
+rng = torch.Generator().manual_seed(0)
+for it in (1, 2):
+    real = real_batch(images, torch.randint(len(images), (cfg.train.batch,), generator=rng), torch.device("cpu"))
+    d_stats = d_step(state.g, state.d, state.opt_d, real, state.g.sample_latents(cfg.train.batch, generator=rng),
+                     cfg, do_r1=True)
+    g_stats = g_step(state.g, state.d, state.opt_g, state.g.sample_latents(cfg.train.batch, generator=rng),
+                     cfg, do_reg=True)
+    ema_update(state.g_ema, state.g, cfg.train.ema_decay)
+    print(f"iteration {it}: " + ", ".join(f"{k} {v:.3f}" for k, v in (d_stats | g_stats).items()))
+moved = sum((a - b).abs().sum() for a, b in zip(state.g.parameters(), state.g_ema.parameters())).item()
+print(f"after two iterations, G and its EMA differ by {moved:.3f} (summed |difference| of all weights)")
+
+# %% [markdown]
+# At the start the discriminator's logits are near zero, so both GAN losses sit near
+# $\log 2 \approx 0.69$ per term; the area loss is large, because the untrained masks cover far
+# less than the heatmaps (lesson 04).
+#
+# ## 3. Train, and watch
+#
+# `train.train(cfg, images, run_dir, ...)` runs iterations until `cfg.train.steps` or a time
+# budget, writing `checkpoint.pt` (atomically), `log.csv` and sample grids into `run_dir`; with
+# `resume=True` it continues exactly where the checkpoint stopped. We use that to train in
+# chunks and look at the EMA generator's samples (fixed latents, so the same "people" each
+# time), masks and points after every chunk.
+
+# %%
+run = Path(tempfile.mkdtemp(prefix="ganseg-lesson07-"))
+CHUNKS = course.pick(2, 4)
+CHUNK_STEPS = 2  # fast mode: steps per chunk
+CHUNK_MINUTES = 2.0  # full mode: minutes per chunk
+fixed = state.g_ema.sample_latents(16, generator=torch.Generator().manual_seed(123))
+
+
+def diversity(batch: torch.Tensor) -> float:
+    """Mean over pixels of the per-pixel standard deviation across the batch (0 = all samples equal)."""
+    return batch.std(dim=0).mean().item()
+
+
+history = []
+for chunk in range(CHUNKS):
+    if FAST:
+        chunk_cfg = apply_overrides(cfg, [f"train.steps={CHUNK_STEPS * (chunk + 1)}"])
+        budget = None
+    else:
+        chunk_cfg = apply_overrides(cfg, ["train.steps=1000000"])
+        budget = 60 * CHUNK_MINUTES
+    state = train(chunk_cfg, images, run, resume=chunk > 0, progress=False, time_budget_s=budget)
+    with torch.no_grad():
+        sample = state.g_ema(fixed)
+    history.append({"step": state.step, "minutes": state.elapsed / 60, "diversity": diversity(sample.image),
+                    "background": sample.masks[:, -1].mean().item(),
+                    "smallest part": sample.masks[:, :-1].mean(dim=(2, 3)).min(dim=1).values.mean().item(),
+                    "sigma": sample.part_scales.mean().item()})
+    fig = viz.sample_grid(sample.image, sample.masks, sample.points, sample.part_centers, ncols=8,
+                          title=f"step {state.step} ({state.elapsed / 60:.1f} min): EMA samples with masks and points")
+    plt.show()
+
+# %%
+print(f"{'step':>6s} {'min':>5s} {'diversity':>9s} {'bg area':>8s} {'smallest part':>13s} {'mean sigma':>10s}")
+for h in history:
+    print(f"{h['step']:6d} {h['minutes']:5.1f} {h['diversity']:9.3f} {h['background']:8.3f} "
+          f"{h['smallest part']:13.3f} {h['sigma']:10.3f}")
+print(f"real images: diversity {diversity(images[:256].float() / 127.5 - 1):.3f}")
+fig = viz.loss_curves(run / "log.csv", title="training log (averages over log_every steps)")
+plt.show()
+
+# %% [markdown]
+# **Reading the samples.** Early on every sample shows the same blurry blob and the masks are
+# large overlapping regions wherever the points happen to be. Within the first thousand or so
+# iterations (a few CPU minutes) the background separates from a face-shaped foreground; then
+# the parts start to take consistent roles — one part on the face, one on the hair, others on
+# the surroundings — and follow the face as it moves. Parts that line up with eyes, nose and
+# mouth need far longer training and more capacity than a CPU course affords (the measurements
+# in the course's notes: about 9,000 iterations at 32 px before a distilled segmenter finds face
+# and hair reliably).
+#
+# **Reading the curves.**
+# * `d_loss` near $2\log 2 \approx 1.39$ and `g_loss` near $0.69$ mean neither network wins;
+#   healthy training hovers at or below those values with noise. `d_loss` falling towards 0
+#   while `g_loss` climbs means the discriminator has won: its gradients to G vanish or explode
+#   and samples stop improving.
+# * `real_logit` above `fake_logit` (two more columns of `log.csv`) by a steady margin is
+#   normal; a gap that grows without bound is the same warning.
+# * `con` (eq. 16) falls as masks concentrate around their centres; `area` (eq. 17) falls as
+#   masks grow to cover their heatmaps (or heatmaps shrink to fit their masks).
+# * `r1` appears every `r1_interval` steps; a rising R1 means D is becoming steep around real
+#   images.
+#
+# ## 4. What failure looks like
+#
+# Two short experiments, each against its control, isolate one failure each. Both use the
+# library's step functions on the untrained model, with a learning rate raised a few times
+# above the preset's so that a CPU shows in seconds what would take longer otherwise.
+#
+# **Mode collapse.** If the discriminator stops learning, the generator no longer has to match
+# the data; it only has to find the images this one fixed D scores highest — and sends every
+# latent there. We freeze D (no D steps) and compare with normal alternating steps.
+
+# %%
+COLLAPSE_STEPS = course.pick(16, 60)
+PROBE_EVERY = 4  # steps between diversity measurements
+lab_cfg = apply_overrides(cfg, ["train.batch=8"])
+probe = state.g_ema.sample_latents(16, generator=torch.Generator().manual_seed(7))
+
+
+def lab_state(lr: float):
+    """A fresh, untrained G and D (seed 0) whose generator learns at `lr`."""
+    st = build_state(lab_cfg, torch.device("cpu"), seed=0)
+    for group in st.opt_g.param_groups:
+        group["lr"] = lr
+    return st
+
+
+def probe_output(st):
+    st.g.eval()
+    with torch.no_grad():
+        result = st.g(probe)
+    st.g.train()
+    return result
+
+
+collapse = {}
+for name, train_d in (("D frozen", False), ("D learning (control)", True)):
+    st, lab_rng = lab_state(1e-3), torch.Generator().manual_seed(2)
+    curve = [diversity(probe_output(st).image)]
+    for step in range(1, COLLAPSE_STEPS + 1):
+        if train_d:
+            real = real_batch(images, torch.randint(len(images), (8,), generator=lab_rng), torch.device("cpu"))
+            d_step(st.g, st.d, st.opt_d, real, st.g.sample_latents(8, generator=lab_rng), lab_cfg, do_r1=False)
+        g_step(st.g, st.d, st.opt_g, st.g.sample_latents(8, generator=lab_rng), lab_cfg, do_reg=False)
+        if step % PROBE_EVERY == 0:
+            curve.append(diversity(probe_output(st).image))
+    collapse[name] = (curve, st)
+collapse_axis = list(range(0, COLLAPSE_STEPS + 1, PROBE_EVERY))
+fig = viz.curve_panels({"sample diversity (per-pixel std across 16 samples)":
+                        {name: (collapse_axis, curve) for name, (curve, _) in collapse.items()}},
+                       xlabel="generator steps", panel_inches=5.5, title="mode collapse: a frozen D is easy to fool")
+plt.show()
+collapsed = probe_output(collapse["D frozen"][1])
+fig = viz.sample_grid(collapsed.image, ncols=8, title=f"D frozen, after {COLLAPSE_STEPS} G steps: samples converge")
+plt.show()
+
+# %% [markdown]
+# With D frozen the diversity drops step after step: all latents move towards the same
+# image. With D learning, it stays near where it started. In a real run collapse is rarely
+# this total; it shows as a grid where many samples share one face, one pose or one
+# background, while the loss curves can look unremarkable — which is why we log a diversity
+# number and look at sample grids.
+#
+# **Parts collapsing without the area loss.** The concentration loss alone (eq. 16) is
+# minimised by masks that shrink to a dot at their centre: a part that covers nothing is
+# perfectly concentrated. The paper observed exactly this (Sec. 3.4) and added the area loss.
+# We optimise the generator on the mask losses only (no GAN), once with
+# $\lambda_\text{con}\mathcal{L}_\text{con}$ alone and once with the area loss added, and track
+# the area of the smallest part and of the background.
+
+# %%
+AREA_STEPS = course.pick(40, 80)
+AREA_LR = 2e-3  # ten times the preset's lr: the effect shows in tens of steps instead of hundreds
+area_runs = {}
+for name, lam_area in (("concentration only", 0.0), ("concentration + area", cfg.loss.lambda_area)):
+    st, lab_rng = lab_state(AREA_LR), torch.Generator().manual_seed(3)
+    smallest, background = [], []
+    for step in range(AREA_STEPS + 1):
+        if step % PROBE_EVERY == 0:  # measured on the fixed probe latents
+            seen = probe_output(st)
+            smallest.append(seen.masks[:, :-1].mean(dim=(2, 3)).min(dim=1).values.mean().item())
+            background.append(seen.masks[:, -1].mean().item())
+        if step == AREA_STEPS:
+            break
+        out = st.g(st.g.sample_latents(8, generator=lab_rng))
+        part_masks = out.masks[:, :-1]
+        loss = cfg.loss.lambda_con * losses.concentration_loss(part_masks, out.part_centers)
+        if lam_area:
+            loss = loss + lam_area * losses.area_loss(out.heatmaps, part_masks)
+        st.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        st.opt_g.step()
+    area_runs[name] = (smallest, background, seen)
+area_axis = list(range(0, AREA_STEPS + 1, PROBE_EVERY))
+fig = viz.curve_panels({"area of the smallest part (fraction of image)": {n: (area_axis, r[0]) for n, r in area_runs.items()},
+                        "background area (fraction of image)": {n: (area_axis, r[1]) for n, r in area_runs.items()}},
+                       xlabel="generator steps (mask losses only)", title="without the area loss, parts shrink away")
+plt.show()
+for name, (_, _, seen) in area_runs.items():
+    fig = viz.generator_levels(seen, 0, panels=("points", "heatmaps", "masks"), title=f"{name}, step {AREA_STEPS}")
+    plt.show()
+
+# %% [markdown]
+# With concentration alone the smallest part's mask shrinks towards nothing and the background
+# swallows the image: the generator satisfies eq. 16 by making parts vanish. With the area
+# loss each part must cover at least its heatmap's area (or shrink its points, making the
+# heatmap smaller), so parts stay. In full GAN training the same pull acts slowly and a part
+# that vanishes rarely comes back; lesson 09 runs the real ablation.
+#
+# ## 5. Where longer training ends: the course checkpoint
+#
+# The course ships an EMA generator (and its distilled segmenter, lesson 08) trained with the
+# same preset for much longer than this lesson can. Its file records how it was made.
+
+# %%
+shipped = course.shipped_checkpoint("faces")
+if shipped is None:
+    print("No course checkpoint in this copy of the course (checkpoints/faces-<size>.pt). Make one with\n"
+          "  ganseg demo        (about 20 CPU minutes: data, GAN, segmenter, metrics)\n"
+          "  ganseg export --run runs/demo/gan --out checkpoints/faces-32.pt --domain faces\n"
+          "and run this cell again.")
+else:
+    ship_cfg, ship_g, _ = load_course_checkpoint(shipped)
+    source = load_checkpoint(shipped, "course").get("source", {})
+    print(f"{shipped.name}: {ship_cfg.name}, {source.get('gan_steps', '?')} GAN iterations in "
+          f"{source.get('gan_minutes', '?')} min; made by: {source.get('command') or 'not recorded'}")
+    record = metrics_path(shipped)
+    if record.exists():
+        reproduce = json.loads(record.read_text())["reproduce"]["metrics"]
+        print("its metrics on the fixed reproduction set:", json.dumps(
+            {k: v for k, v in reproduce.items() if k in ("landmarks", "foreground")}, indent=1)[:600])
+    ship_fixed = ship_g.sample_latents(16, generator=torch.Generator().manual_seed(123))
+    with torch.no_grad():
+        ship_out = ship_g(ship_fixed)
+    fig = viz.sample_grid(ship_out.image, ship_out.masks, ship_out.points, ship_out.part_centers, ncols=8,
+                          title=f"course checkpoint ({source.get('gan_steps', '?')} iterations): EMA samples")
+    plt.show()
+    print(f"diversity {diversity(ship_out.image):.3f}, background area {ship_out.masks[:, -1].mean():.3f}, "
+          f"smallest part {ship_out.masks[:, :-1].mean(dim=(2, 3)).min(dim=1).values.mean():.3f}")
+
+# %% [markdown]
+# Compare the grids: the live run after a few minutes against the checkpoint after many more
+# iterations. Expect the checkpoint's faces to be recognisable, with a foreground/background
+# split that follows the face and parts that keep their roles across samples — and still far
+# from the paper's quality: 32-px synthetic faces, a generator 150 times smaller, minutes of
+# CPU instead of a day of GPU. On a GPU, `ganseg train --preset paper-celeba-wild --device cuda`
+# runs the paper's configuration.
+#
+# ## 6. Exercises
+#
+# **Exercise 7.1 — the EMA update.** Write `ema_step(ema_params, params, decay)` for two lists of
+# tensors (the EMA copy's parameters and the model's): return the updated EMA parameters as a
+# new list, without changing either input.
+
+# %%
+def ema_step(ema_params: list, params: list, decay: float) -> list:
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+ex.check_ema_step(ema_step)
+
+# %% [markdown]
+# **Exercise 7.2 — how far back does the EMA look?** Unrolled, the EMA is
+# $\theta_\text{EMA} = \sum_{n \ge 0} (1 - \beta)\beta^n\,\theta_{t-n}$ (plus a vanishing
+# initial term). For the preset's $\beta = 0.995$, what is the mean age $\sum_n n\,(1-\beta)\beta^n$
+# of the weights it averages, in steps? Replace `...` with a number.
+
+# %%
+ema_mean_age = ...  # YOUR ANSWER HERE
+
+# %%
+ex.check_ema_horizon(ema_mean_age)
+
+# %% [markdown]
+# **Exercise 7.3 — a diversity score.** Write `diversity_score(images)` for a batch
+# $(B, 3, H, W)$: the standard deviation across the batch at every pixel and channel, averaged
+# — the number section 4 used to see mode collapse. It must be 0 for copies of one image, however
+# textured that image is.
+
+# %%
+def diversity_score(images: torch.Tensor) -> float:
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+ex.check_diversity(diversity_score)
+
+# %% [markdown]
+# ## 7. Lesson check
+
+# %%
+# the live run trained, logged finite losses and kept an EMA generator distinct from G
+with open(run / "log.csv", newline="") as f:
+    rows = list(csv.DictReader(f))
+assert rows and int(rows[-1]["step"]) == state.step
+assert all(math.isfinite(float(r[k])) for r in rows for k in ("d_loss", "g_loss") if r[k])
+assert (run / "checkpoint.pt").exists()
+assert any(not torch.equal(a, b) for a, b in zip(state.g.parameters(), state.g_ema.parameters()))
+# mode collapse: with D frozen, diversity falls well below the control's
+frozen, control = collapse["D frozen"][0], collapse["D learning (control)"][0]
+assert frozen[-1] < 0.8 * frozen[0], frozen
+assert frozen[-1] < 0.8 * control[-1], (frozen[-1], control[-1])
+# the area loss keeps parts alive: without it the smallest part and the background diverge
+only_con, with_area = area_runs["concentration only"], area_runs["concentration + area"]
+assert only_con[0][-1] < 0.5 * with_area[0][-1], (only_con[0][-1], with_area[0][-1])
+assert only_con[1][-1] > 2 * with_area[1][-1], (only_con[1][-1], with_area[1][-1])
+plt.close("all")
+print("lesson 07 checks passed")
+
+# %% [markdown]
+# ## Summary
+#
+# * One iteration = a D step (eq. 14, lazy R1 eq. 15) + a G step (eq. 13, and eq. 16-17 every
+#   other step) + an EMA update; `train.train` loops, checkpoints and logs, and resumes exactly.
+# * Healthy curves hover near the no-winner values ($\approx 1.39$ and $0.69$); a D loss
+#   sliding to 0 is D winning. Sample grids and a diversity number catch what curves miss.
+# * Mode collapse: with a D that does not learn, every latent goes to the same image.
+# * Without the area loss, concentration makes parts vanish and the background takes over.
+# * Minutes of CPU training give a face/background split and rough parts; the course
+#   checkpoint shows where longer training ends, still far from the paper's 128-px models.
+#
+# **Next — lesson 08:** turning the generator into a segmenter for real images — distillation
+# on generated image/mask pairs — and scoring it with the paper's metrics.
