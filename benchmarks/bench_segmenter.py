@@ -6,7 +6,7 @@ cpu preset's masks have.  Each candidate trains for the same number of steps fro
 reported: seconds per step (batch 32, forward + backward + Adam), foreground IoU and mean
 class IoU on 512 held-out faces.
 
-    python -m benchmarks.bench_segmenter [--steps 300] [--size 32]
+    python -m benchmarks.bench_segmenter [--steps 300] [--size 32] [--only lraspp_mobilenet_v3_large:2 ...]
 
 Writes benchmarks/results/segmenter.json.
 """
@@ -42,13 +42,15 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--size", type=int, default=32)
     p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--only", nargs="+", metavar="ARCH:SCALE", help="measure only these candidates")
     args = p.parse_args()
+    candidates = CANDIDATES if not args.only else [(c.split(":")[0], int(c.split(":")[1])) for c in args.only]
     data = render("faces", 4096 + 512, args.size, seed=11)
     x = data.images.float() * (2 / 255) - 1
     y = class_map(data.part_labels)
     xtr, ytr, xte, yte = x[:4096], y[:4096], x[4096:], y[4096:]
     results = []
-    for arch, scale in CANDIDATES:
+    for arch, scale in candidates:
         torch.manual_seed(0)
         model = Segmenter(arch, 5, scale)
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)

@@ -8,7 +8,8 @@
     ganseg demo     [--fast]
 
 Also `python -m ganseg_lib.cli ...`.  Training and distillation run unchanged under
-`torchrun --nproc_per_node=N` (gloo on CPU, nccl on GPU).  Every bad input ends in one
+`torchrun --nproc_per_node=N -m ganseg_lib.cli train ...` (gloo on CPU, nccl on GPU); torchrun
+mistakes `--run` for its own `--run-path`, so there write `distill RUN` instead of `--run RUN`.  Every bad input ends in one
 `ganseg: error: ...` line and exit status 2; no partial metrics.json or checkpoint is written.
 """
 from __future__ import annotations
@@ -121,7 +122,9 @@ def cmd_distill(args) -> int:
     from .segmenter import distill
     from .train import init_distributed, load_gan
 
-    run = Path(args.run)
+    if (args.run is None) == (args.run_dir is None):
+        raise CLIError("give the run folder once, as --run RUN or as RUN")
+    run = Path(args.run or args.run_dir)
     cfg, g_ema, _ = load_gan(run / CHECKPOINT)
     cfg = apply_overrides(cfg, [s if s.startswith("segmenter.") else _only_segmenter(s) for s in args.set or []])
     info = init_distributed(args.device)
@@ -269,7 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_train)
 
     d = sub.add_parser("distill", help="train the segmenter on generated image/mask pairs")
-    d.add_argument("--run", required=True)
+    d.add_argument("run_dir", nargs="?", metavar="RUN", help="run folder (same as --run; torchrun needs this form)")
+    d.add_argument("--run", help="run folder holding checkpoint.pt")
     d.add_argument("--steps", type=int, help="distillation steps (overrides segmenter.steps)")
     d.add_argument("--set", nargs="+", metavar="FIELD=VALUE", help="segmenter overrides, e.g. segmenter.lr=1e-3")
     common(d)

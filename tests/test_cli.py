@@ -181,3 +181,9 @@ def test_export_makes_a_course_checkpoint(tmp_path, trained_run):
     out.write_bytes(out.read_bytes()[:-10] + b"0123456789")  # damaged in place
     with pytest.raises(Exception, match="SHA-256"):
         load_course_checkpoint(out)
+
+
+def test_distill_takes_the_run_folder_once(capsys, tmp_path):
+    assert "once" in _error(capsys, ["distill"])
+    assert "once" in _error(capsys, ["distill", str(tmp_path), "--run", str(tmp_path)])
+    assert "no checkpoint" in _error(capsys, ["distill", str(tmp_path)])  # the form torchrun needs
