@@ -68,6 +68,7 @@ import torch
 from data_prep.synthetic import render
 from ganseg_lib import course, losses, viz
 from ganseg_lib.checkpoint import load_checkpoint
+from ganseg_lib.cli import report
 from ganseg_lib.config import apply_overrides, get_preset
 from ganseg_lib.exercises import lesson07 as ex
 from ganseg_lib.shipped import load_course_checkpoint, metrics_path
@@ -337,9 +338,8 @@ else:
           f"{source.get('gan_minutes', '?')} min; made by: {source.get('command') or 'not recorded'}")
     record = metrics_path(shipped)
     if record.exists():
-        reproduce = json.loads(record.read_text())["reproduce"]["metrics"]
-        print("its metrics on the fixed reproduction set:", json.dumps(
-            {k: v for k, v in reproduce.items() if k in ("landmarks", "foreground")}, indent=1)[:600])
+        print("its recorded metrics (lesson 08 explains them):")
+        print(report(json.loads(record.read_text())["reproduce"]["metrics"]))
     ship_fixed = ship_g.sample_latents(16, generator=torch.Generator().manual_seed(123))
     with torch.no_grad():
         ship_out = ship_g(ship_fixed)
