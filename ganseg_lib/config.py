@@ -96,6 +96,7 @@ class SegmenterConfig:
     lr: float = 3e-4  # Adam learning rate
     betas: tuple[float, float] = (0.9, 0.999)  # Adam betas
     input_scale: int = 1  # the segmenter sees the image enlarged by this factor (x); small images need 2-4
+    bn_recalibration: int = 32  # batches of generated images that re-estimate BatchNorm statistics at the end (0: off)
 
 
 @dataclass(frozen=True)

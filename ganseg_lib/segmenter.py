@@ -8,11 +8,9 @@ a light MobileNetV3 model (see `SegmenterConfig.arch`).
 """
 from __future__ import annotations
 
-import math
 import os
 import time
-from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 import torch.nn.functional as F
@@ -95,28 +93,24 @@ def generated_pairs(g_ema: Generator, batch: int, generator: torch.Generator, de
 
 
 @torch.no_grad()
-def recalibrate_batchnorm(g: Generator, batches: int = 32, batch: int = 64, seed: int = 0) -> None:
-    """Re-estimate the EMA generator's BatchNorm statistics from its own samples (then eval mode).
+def recalibrate_batchnorm(model: nn.Module, inputs: Iterable) -> None:
+    """Re-estimate every BatchNorm's running statistics as a plain average over `inputs`.
 
-    The running statistics averaged during training belong to the training weights; the EMA
-    weights produce slightly different activations.  A cumulative average over a few hundred
-    samples in train mode matches them to the weights actually used.
+    Each element of `inputs` is passed to `model` in train mode without gradients; the model
+    ends in eval mode.  torchvision's MobileNetV3 averages its statistics with momentum 0.01,
+    so after a short training they still lag the weights; a few dozen batches fix that.
     """
-    norms = [m for m in g.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not norms:
-        return
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     saved = [m.momentum for m in norms]
     for m in norms:
         m.reset_running_stats()
-        m.momentum = None  # cumulative moving average
-    g.train()
-    rng = torch.Generator().manual_seed(seed)
-    device = next(g.parameters()).device
-    for _ in range(batches):
-        g(g.sample_latents(batch, generator=rng, device=device))
-    for m, mom in zip(norms, saved):
-        m.momentum = mom
-    g.eval()
+        m.momentum = None  # cumulative average over the batches below
+    model.train()
+    for x in inputs:
+        model(x)
+    for m, momentum in zip(norms, saved):
+        m.momentum = momentum
+    model.eval()
 
 
 def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *, steps: int | None = None,
@@ -167,6 +161,9 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
                 break
     finally:
         bar.close()
+    if s.bn_recalibration:
+        recalibrate_batchnorm(model, (generated_pairs(g_ema, s.batch, rng, dev)[0] for _ in range(s.bn_recalibration)))
+        _all_reduce_mean([b for b in model.buffers() if b.is_floating_point()], world)
     model.eval()
     if rank == 0:
         save_checkpoint(out_path, {"config": to_dict(cfg), "steps": steps, "seed": seed,
