@@ -433,3 +433,35 @@ def embedding_scatter(panels: dict, part_names: list[str] | None = None, title: 
         fig.suptitle(title, fontsize=10)
     fig.tight_layout(pad=0.5)
     return fig
+
+
+def metric_bars(table: dict, references: dict | None = None, title: str | None = None,
+                panel_inches: float = 2.8) -> plt.Figure:
+    """Grouped comparison: {variant: {metric: value}} as one panel per metric, one bar per variant.
+
+    references {metric: {label: value}} are drawn as dashed horizontal lines in that metric's
+    panel (e.g. the mean-shape error, or the paper's number).  Missing values are skipped.
+    """
+    variants = list(table)
+    metrics = list(dict.fromkeys(m for row in table.values() for m in row))
+    fig, axes = plt.subplots(1, len(metrics), figsize=(panel_inches * len(metrics), 3.0), squeeze=False)
+    colors = plt.get_cmap("tab10")
+    line_styles = ["--", ":", "-."]
+    for ax, metric in zip(axes[0], metrics):
+        values = [table[v].get(metric) for v in variants]
+        for i, value in enumerate(values):
+            if value is not None:
+                ax.bar(i, value, color=colors(i % 10), width=0.7)
+                ax.text(i, value, f"{value:.3g}", ha="center", va="bottom", fontsize=7)
+        for j, (label, value) in enumerate((references or {}).get(metric, {}).items()):
+            ax.axhline(value, color="0.3", linestyle=line_styles[j % len(line_styles)], linewidth=1, label=label)
+        if (references or {}).get(metric):
+            ax.legend(fontsize=6, loc="lower right")
+        ax.set_xticks(range(len(variants)), variants, fontsize=7, rotation=20, ha="right")
+        ax.set_title(metric, fontsize=9)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.grid(alpha=0.3, axis="y")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,427 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 09 — Benchmarks: the paper's tables, an ablation, and speed
+#
+# The last lesson puts numbers side by side: what the paper reports, what the course's models
+# reach, what one design choice is worth when everything else is held fixed, and what each
+# stage costs in time. The point is as much *how* to compare as the comparison itself: on the
+# same protocol, against references, with an uncertainty, at an equal budget.
+#
+# **After this lesson you can**
+# 1. find GANSeg's headline numbers and ablations in the paper's tables and say what each
+#    measures;
+# 2. place the course checkpoint's metrics next to them and explain the gap;
+# 3. run a small ablation (the concentration loss removed) at an equal budget and decide, with
+#    a paired difference and a bootstrap interval, whether a difference is real;
+# 4. measure training speed per preset and extrapolate what the paper's schedule costs.
+#
+# **Runtime:** fast mode (CI) about a minute on a 2-core CPU (every stage a few steps: the
+# ablation then compares two untrained models, and says so). Full mode trains and distills two
+# models for about 7 minutes each, about 17 minutes in all. On a GPU, raise the budgets.
+
+# %%
+# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
+# Locally (or in CI) this cell does nothing: install with `pip install -e ".[course]"`.
+import os
+import subprocess
+import sys
+
+try:
+    import google.colab  # noqa: F401  (present only in Colab)
+    IN_COLAB = True
+except ImportError:
+    IN_COLAB = False
+COURSE_REPO = "https://github.com/ganseg-course/ganseg-course"
+COURSE_REF = "v0.1.0"  # the course release these notebooks belong to
+if IN_COLAB:
+    if not os.path.isdir("ganseg-course"):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", COURSE_REF, COURSE_REPO,
+                        "ganseg-course"], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", "ganseg-course",
+                        "ipywidgets==8.1.9"], check=True)
+    sys.path.insert(0, os.path.abspath("ganseg-course"))
+    from google.colab import output
+    output.enable_custom_widget_manager()
+
+# %%
+# %matplotlib inline
+import json
+import math
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import numpy as np
+import scipy.stats
+import torch
+
+from data_prep.synthetic import DOMAINS, render
+from ganseg_lib import PRESETS, Discriminator, Generator, course, losses, metrics, viz
+from ganseg_lib.cli import report
+from ganseg_lib.config import apply_overrides, get_preset
+from ganseg_lib.evaluate import evaluate_segmenter
+from ganseg_lib.exercises import lesson09 as ex
+from ganseg_lib.segmenter import distill, predict
+from ganseg_lib.shipped import REPRO_TEST, REPRO_TRAIN, metrics_path, reproduction_set
+from ganseg_lib.train import build_state, d_step, g_step, real_batch, train
+
+print(course.describe_runtime())
+FAST = course.fast_mode()
+
+# %% [markdown]
+# ## 1. The paper's numbers
+#
+# GANSeg's results, as printed in the paper (K = 8 unless noted). Landmark errors follow the
+# MAFL protocol of lesson 08 (lower is better); foreground IoU higher is better; Taichi's MAE is
+# the sum over 18 keypoints of the pixel error.
+
+# %%
+PAPER = {  # (table, dataset and setting, metric, GANSeg's value)
+    "T1 CelebA aligned, K = 10": ("landmark error %", 3.98),
+    "T1 CelebA in the wild, K = 4": ("landmark error %", 12.26),
+    "T1 CelebA in the wild, K = 8": ("landmark error %", 6.18),
+    "T2 CUB": ("foreground IoU", 0.629),
+    "T2 Flowers": ("foreground IoU", 0.739),
+    "T3 Taichi, K = 10": ("MAE (px, summed) / fg IoU", "417.17 / 0.8538"),
+}
+PAPER_K = {  # Table 7: number of parts K, CelebA in the wild (landmark %) and CUB (IoU)
+    "K": [1, 4, 8, 12, 16, 32],
+    "CelebA in the wild, landmark %": [56.23, 12.26, 6.18, 6.17, 6.71, 7.00],
+    "CUB, foreground IoU": [0.631, 0.607, 0.629, 0.663, 0.692, 0.380],
+}
+PAPER_ABLATIONS = {  # Appendix F, CelebA in the wild, landmark error %
+    "original (K = 8, n_per = 4, sigma from points)": 6.18,
+    "fixed sigma (Table 5)": 26.32,
+    "n_per = 3 / 6 / 8 (Table 6)": "6.08 / 8.84 / 13.02",
+}
+for name, (metric, value) in PAPER.items():
+    print(f"{name:32s} {metric:28s} {value}")
+print()
+for name, value in PAPER_ABLATIONS.items():
+    print(f"{name:48s} {value}")
+fig = viz.curve_panels({name: {"GANSeg (Table 7)": (PAPER_K["K"], values)}
+                        for name, values in PAPER_K.items() if name != "K"},
+                       xlabel="number of parts K", title="the paper's K ablation: too few parts hurt, too many degenerate")
+plt.show()
+
+# %% [markdown]
+# Two readings of Table 7 matter for this course. With $K = 1$ the landmark error is 56 %: a
+# single part can only localise the face, like our "localisation only" reference. From $K = 4$
+# to $K = 8$ it halves, because more parts can sit on distinct facial regions. Beyond that it
+# stops improving and at $K = 32$ the model fails to separate foreground from background. Our
+# CPU presets use $K = 4$, so the paper's comparable number is **12.26 %**, not 6.18 %.
+#
+# ## 2. The course checkpoints next to the paper
+#
+# Each shipped checkpoint records its metrics on a fixed reproduction set (lesson 08) and,
+# when it was made by a run that evaluated itself, that run's own metrics. The data are
+# synthetic, 32 px, rendered by `data_prep`; the paper's are real photographs at 128 px.
+
+# %%
+shipped = {domain: course.shipped_checkpoint(domain) for domain in DOMAINS}
+shipped = {domain: path for domain, path in shipped.items() if path is not None}
+records = {domain: json.loads(metrics_path(path).read_text()) for domain, path in shipped.items()
+           if metrics_path(path).exists()}
+if not records:
+    print("No course checkpoint in this copy of the course: section 3 trains two small models instead.")
+for domain, record in records.items():
+    src = record.get("source", {})
+    print(f"== {record['file']} ({record['preset']}, {src.get('gan_steps', '?')} GAN iterations in "
+          f"{src.get('gan_minutes', '?')} min, segmenter {src.get('distill_steps', '?')} steps)")
+    print(report(record["reproduce"]["metrics"]))
+    if record.get("run_metrics"):
+        print("  the run's own evaluation:")
+        print(report(record["run_metrics"]))
+
+# %% [markdown]
+# **Why the gap.** Against the paper's 12.26 % for $K = 4$ in the wild, a 32-px model trained
+# for minutes on a CPU reaches far larger errors, for reasons we can list:
+# * **iterations:** the paper updates its generator 30,000 times at batch 64; the course
+#   checkpoint gets a fraction of that at batch 16, and lesson 07 showed parts only start
+#   to take stable roles after thousands of iterations;
+# * **capacity and resolution:** 0.1 M instead of 17.8 M generator parameters, 32 instead of
+#   128 px — eyes are a couple of pixels wide;
+# * **the segmenter:** a MobileNet distilled for minutes, not a DeepLabV3-ResNet50 for 10,000
+#   steps;
+# * **the data:** synthetic faces move, rotate and scale more than MAFL's, which is why the
+#   mean-shape reference is so weak here and "localisation only" is the one to beat.
+# The references (mean shape, localisation only, ground-truth parts) are what make these
+# numbers readable at all.
+#
+# ## 3. An ablation at small scale: the concentration loss
+#
+# The paper's Fig. 9 removes components one at a time and shows the masks degrade. We repeat
+# one removal at an equal budget: the same data, preset, seed, training time and
+# distillation time, with $\lambda_\text{con} = 0$ in one run. Add entries to `ABLATIONS` to try
+# others, e.g. `["loss.lambda_area=0"]` or `["generator.n_parts=2"]`.
+
+# %%
+ABLATIONS = {
+    "paper recipe": [],
+    "no concentration loss": ["loss.lambda_con=0"],
+}
+GAN_MINUTES, DISTILL_MINUTES = course.pick((None, None), (5.0, 2.0))
+if FAST:
+    BUDGET = ["train.steps=3", "train.batch=8", "segmenter.batch=8"]
+    DISTILL_STEPS = 3
+else:
+    BUDGET = ["train.steps=1000000"]  # the time budget stops it
+    DISTILL_STEPS = None  # cfg.segmenter.steps, or the time budget
+train_images = render("faces", course.pick(128, 6000), 32, seed=0).images
+n_train, n_test = course.pick((128, 64), (REPRO_TRAIN, REPRO_TEST))
+eval_train, eval_test, _ = reproduction_set("faces", 32, n_train=n_train, n_test=n_test)
+
+
+def per_image_errors(model, train_split, test_split) -> np.ndarray:
+    """MAFL landmark error of every test image, in % (lesson 08's protocol, kept per image)."""
+    c_train = metrics.part_centers(predict(model, train_split.images))
+    c_test = metrics.part_centers(predict(model, test_split.images))
+    reg = metrics.fit_linear(c_train, train_split.landmarks, bias=False)
+    pred = reg.predict(c_test.reshape(len(c_test), -1)).reshape(test_split.landmarks.shape)
+    return 100 * metrics.interocular_error(pred, test_split.landmarks)
+
+
+def mask_geometry(gen, n: int = 64) -> dict[str, float]:
+    """How the generator's own masks look: concentration (eq. 16), mask centroid vs x_k, areas."""
+    with torch.no_grad():
+        out = gen(gen.sample_latents(n, generator=torch.Generator().manual_seed(11)))
+    part_masks = out.masks[:, :-1]
+    offset = np.linalg.norm(metrics.part_centers(out.masks) - out.part_centers.double().numpy(), axis=-1)
+    return {"concentration (eq. 16)": losses.concentration_loss(part_masks, out.part_centers).item(),
+            "|mask centroid - x_k|": float(offset.mean()),
+            "background area": out.masks[:, -1].mean().item()}
+
+
+def run_variant(name: str, overrides: list[str]) -> dict:
+    cfg = apply_overrides(get_preset("cpu-tiny"), BUDGET + overrides)
+    run = Path(tempfile.mkdtemp(prefix="ganseg-lesson09-"))
+    state = train(cfg, train_images, run, seed=0, progress=False,
+                  time_budget_s=None if GAN_MINUTES is None else 60 * GAN_MINUTES)
+    deadline = None if DISTILL_MINUTES is None else time.perf_counter() + 60 * DISTILL_MINUTES
+    seg = distill(state.cfg, state.g_ema, run / "segmenter.pt", steps=DISTILL_STEPS, progress=False,
+                  stop=None if deadline is None else (lambda step: time.perf_counter() > deadline))
+    result, test_masks = evaluate_segmenter(seg, eval_train, eval_test)
+    print(f"{name}: {state.step} GAN iterations ({state.elapsed / 60:.1f} min)")
+    return {"result": result, "errors": per_image_errors(seg, eval_train, eval_test),
+            "geometry": mask_geometry(state.g_ema), "iterations": state.step, "g": state.g_ema}
+
+
+runs = {name: run_variant(name, overrides) for name, overrides in ABLATIONS.items()}
+
+# %%
+table = {name: {"landmark error %": r["result"]["landmarks"]["error_pct"],
+                "foreground IoU": r["result"]["foreground"]["iou"], **r["geometry"]} for name, r in runs.items()}
+base = next(iter(runs.values()))["result"]
+refs = {"landmark error %": {"mean shape": base["landmarks"]["references_pct"]["mean_shape"],
+                             "localisation only": base["landmarks"]["references_pct"]["localisation_only"]},
+        "foreground IoU": {"all foreground": base["foreground"]["references"]["all_foreground"]}}
+fig = viz.metric_bars(table, refs, title=f"ablation at an equal budget ({'a few steps: untrained models' if FAST else f'{GAN_MINUTES:g} + {DISTILL_MINUTES:g} min each'})")
+plt.show()
+for name, r in runs.items():
+    with torch.no_grad():
+        samples = r["g"](r["g"].sample_latents(8, generator=torch.Generator().manual_seed(5)))
+    fig = viz.sample_grid(samples.image, samples.masks, samples.points, samples.part_centers, ncols=8,
+                          title=f"{name}: generated samples, masks and points")
+    plt.show()
+
+# %% [markdown]
+# Which differences are real? Each model's mean error gets a **bootstrap** interval: resample
+# the test images with replacement many times and see how much the mean moves. Both models
+# were scored on the *same* images, so their difference is judged **paired**, image by image
+# (a paired t-test): an image that is hard for one model is usually hard for the other, and
+# pairing removes that shared part of the noise. SciPy does both here; exercises 9.2 and 9.3
+# build them by hand.
+
+# %%
+names = list(runs)
+errors = {name: torch.tensor(r["errors"]) for name, r in runs.items()}
+for name in names:
+    ci = scipy.stats.bootstrap((r := runs[name]["errors"],), np.mean, n_resamples=2000, method="percentile",
+                               random_state=0).confidence_interval
+    print(f"{name:24s} landmark error {r.mean():6.2f} %  (95 % bootstrap interval {ci.low:.2f} - {ci.high:.2f})")
+for other in names[1:]:
+    diff = runs[other]["errors"] - runs[names[0]]["errors"]
+    test = scipy.stats.ttest_rel(runs[other]["errors"], runs[names[0]]["errors"])
+    verdict = "a real difference" if test.pvalue < 0.05 else "within noise"
+    print(f"{other} minus {names[0]}: {diff.mean():+.2f} % (paired t-test p = {test.pvalue:.2g}) -> {verdict}")
+
+# %% [markdown]
+# What to expect. The mask geometry responds first: without the concentration loss, nothing
+# ties a part's mask to its centre $\mathbf{x}_k$, so eq. 16's value and the distance between a
+# mask's centroid and $\mathbf{x}_k$ grow — the masks spread or drift, as in the paper's Fig. 9.
+# The landmark error needs long training before it separates the variants; at a few CPU
+# minutes the two are usually within noise of each other and of the localisation-only
+# reference. That is the honest result at this scale, and the paired test is what tells us so.
+# In fast mode (CI) both models are untrained and every difference is noise.
+#
+# ## 4. Speed
+#
+# `make bench` (`benchmarks/bench_speed.py`) measures every stage per preset in fresh
+# processes and writes `benchmarks/results/speed.json`. When that file exists we show it; in
+# any case we time a few training iterations live.
+
+# %%
+bench = course.repo_root() / "benchmarks" / "results" / "speed.json"
+if bench.exists():
+    bench_report = json.loads(bench.read_text())
+    fig = viz.speed_report(bench_report)
+    plt.show()
+    for row in bench_report["results"]:
+        if row.get("stage") == "train_iteration" and not row.get("error"):
+            print(f"{row['label']:20s} train iteration, batch {row['batch']:3d}: {row['images_per_s']:8.1f} images/s")
+else:
+    print("no benchmarks/results/speed.json yet (run `make bench`); timing live instead")
+
+
+def time_iterations(preset: str, batch: int, iterations: int, device: torch.device) -> float:
+    """Seconds per training iteration (one D step with R1 + one G step with the mask losses)."""
+    cfg = apply_overrides(get_preset(preset), [f"train.batch={batch}"])
+    st = build_state(cfg, device, seed=0)
+    size = cfg.generator.image_size
+    reals = torch.randint(0, 256, (batch, 3, size, size), dtype=torch.uint8)
+    index = torch.arange(batch)
+    rng = torch.Generator().manual_seed(0)
+
+    def iteration():
+        d_step(st.g, st.d, st.opt_d, real_batch(reals, index, device), st.g.sample_latents(batch, rng, device),
+               cfg, do_r1=True)
+        g_step(st.g, st.d, st.opt_g, st.g.sample_latents(batch, rng, device), cfg, do_reg=True)
+
+    iteration()  # warm-up
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(iterations):
+        iteration()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / iterations
+
+
+device = course.default_device()
+jobs = [("cpu-tiny", 16, course.pick(2, 10)), ("cpu-small", 16, course.pick(1, 5))]
+if not FAST or device.type == "cuda":
+    jobs.append(("paper-celeba-wild", 8 if device.type == "cuda" else 2, 2))
+speed = {}
+for preset, batch, iterations in jobs:
+    seconds = time_iterations(preset, batch, iterations, device)
+    g_params = sum(p.numel() for p in Generator(PRESETS[preset]).parameters()) / 1e6
+    speed[preset] = {"s/iteration": seconds, "images/s": batch / seconds, "batch": batch, "G params (M)": g_params}
+    print(f"{preset:18s} G {g_params:6.2f} M params, batch {batch:3d}: {seconds:7.3f} s/iteration, "
+          f"{batch / seconds:7.1f} images/s on {device.type}")
+
+# %%
+PAPER_ITERATIONS, PAPER_BATCH = 30_000, 64
+for preset, s in speed.items():
+    hours = PAPER_ITERATIONS * PAPER_BATCH / s["images/s"] / 3600
+    print(f"{preset:18s} {PAPER_ITERATIONS} iterations at batch {PAPER_BATCH} (the paper's schedule) would take "
+          f"~{hours:,.1f} h on this machine")
+if "paper-celeba-wild" not in speed:
+    print("(the paper preset is timed in full mode or on a GPU)")
+
+# %% [markdown]
+# The paper's generator, 17.8 M parameters at 128 px, costs about a thousand times more per
+# image than `cpu-tiny`; its schedule is a matter of days or weeks on a laptop CPU and of
+# hours on a modern GPU. That is why the course's models are small, and why the gap in section
+# 2 is expected rather than a defect. With a GPU, `ganseg train --preset paper-celeba-wild
+# --device cuda --bf16` runs the paper's configuration; `torchrun` spreads it over several.
+#
+# ## 5. Exercises
+#
+# **Exercise 9.1 — eq. 26.** For the $K$ ablation the paper scales the concentration weight with
+# the number of parts, $\lambda_\text{con}(K) = C_\text{con} K$, with $C_\text{con} = 1.25$ for
+# CelebA in the wild. Give $\lambda_\text{con}$ for $K = 4$ and $K = 16$ as a dict `{4: ..., 16: ...}`.
+
+# %%
+lambda_con_for = ...  # YOUR ANSWER HERE
+
+# %%
+ex.check_lambda_con(lambda_con_for)
+
+# %% [markdown]
+# **Exercise 9.2 — a bootstrap interval.** Write `bootstrap_interval(errors, n_boot, seed)` for
+# per-image errors $(n,)$: draw `n_boot` resamples of the $n$ images with replacement (a
+# `torch.Generator` seeded with `seed`), take each resample's mean, and return the 2.5th and
+# 97.5th percentiles of those means as `(low, high)`.
+
+# %%
+def bootstrap_interval(errors: torch.Tensor, n_boot: int, seed: int) -> tuple[float, float]:
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+ex.check_bootstrap_interval(bootstrap_interval)
+
+# %% [markdown]
+# **Exercise 9.3 — the paired difference.** Write `paired_difference(errors_a, errors_b)` for two
+# models' errors on the same $n$ images: return the mean of `errors_b - errors_a` and its
+# standard error. Then compare it with the unpaired standard error
+# $\sqrt{s_a^2/n + s_b^2/n}$ on `errors` from section 3: which is smaller, and why?
+
+# %%
+def paired_difference(errors_a: torch.Tensor, errors_b: torch.Tensor) -> tuple[float, float]:
+    # YOUR CODE HERE
+    raise NotImplementedError
+
+
+# %%
+ex.check_paired_difference(paired_difference)
+
+# %% [markdown]
+# ## 6. Lesson check
+
+# %%
+# the paper's headline numbers as printed, and our paper preset has the paper's size (G 17.8 M, D 23.7 M)
+assert PAPER["T1 CelebA in the wild, K = 8"][1] == 6.18 and PAPER_K["CelebA in the wild, landmark %"][1] == 12.26
+paper_cfg = PRESETS["paper-celeba-wild"]
+assert abs(sum(p.numel() for p in Generator(paper_cfg).parameters()) / 1e6 - 17.8) < 0.2
+assert abs(sum(p.numel() for p in Discriminator(paper_cfg).parameters()) / 1e6 - 23.7) < 0.2
+# every ablation run was trained, distilled and scored with the protocol of lesson 08
+for name, r in runs.items():
+    assert r["iterations"] >= 1 and math.isfinite(r["result"]["landmarks"]["error_pct"])
+    assert abs(r["errors"].mean() - r["result"]["landmarks"]["error_pct"]) < 1e-6, name
+# in full mode the ablation shows its first effect: without eq. 16 the masks are less concentrated
+if not FAST:
+    assert table["no concentration loss"]["concentration (eq. 16)"] > table["paper recipe"]["concentration (eq. 16)"]
+# the shipped checkpoints reproduce what they record (on the fixed reproduction set)
+for domain, record in records.items():
+    rec = record["reproduce"]
+    if rec["metrics"].get("landmarks") and not FAST:
+        from ganseg_lib.shipped import reproduce_metrics
+        again, digest = reproduce_metrics(shipped[domain], domain)
+        assert digest == rec["images_sha256"]
+        assert abs(again["landmarks"]["error_pct"] - rec["metrics"]["landmarks"]["error_pct"]) < 1e-3
+# speed was measured, and the small presets are faster per image than the paper's
+assert all(s["images/s"] > 0 for s in speed.values())
+if "paper-celeba-wild" in speed:
+    assert speed["cpu-tiny"]["images/s"] > speed["paper-celeba-wild"]["images/s"]
+plt.close("all")
+print("lesson 09 checks passed")
+
+# %% [markdown]
+# ## Summary
+#
+# * The paper: 6.18 % (K = 8) and 12.26 % (K = 4) landmark error on CelebA in the wild,
+#   0.629 / 0.739 foreground IoU on CUB / Flowers; its ablations show the number of parts,
+#   points per part and estimated scales matter.
+# * The course's models run the same protocol on 32-px synthetic data after minutes of CPU
+#   training; their numbers are far from the paper's for reasons we can list, and only readable
+#   next to references.
+# * An ablation is a comparison at an equal budget on the same images; a paired difference and
+#   a bootstrap interval say whether it is real. At CPU scale the concentration loss shows in
+#   the mask geometry first.
+# * Speed decides what can be reproduced where: the paper's schedule is hours on a GPU and
+#   days on a CPU.
+#
+# This is the end of the course. Where to go next: train `cpu-small` for an hour, try the
+# other synthetic domains (`birds`, `flowers`, `figures`) or your own images with
+# `python -m data_prep.prepare`, and on a GPU the paper presets.
