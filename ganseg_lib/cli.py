@@ -30,6 +30,8 @@ from .segmenter import SEGMENTER, SegmenterError
 from .train import CHECKPOINT, LOG, TrainingDiverged
 
 DEMO_DIR = Path("runs") / "demo"
+# config fields a resumed run may change (branching a run with other loss weights, say)
+RESUMABLE = ("loss.", "segmenter.", "train.steps", "train.checkpoint_every", "train.log_every", "train.ema_decay")
 
 
 class CLIError(Exception):
@@ -89,8 +91,10 @@ def cmd_train(args) -> int:
 
     run = Path(args.out)
     if args.resume:
-        if args.preset or args.set or args.batch:
-            raise CLIError("with --resume the config comes from the run's checkpoint; only --steps may change")
+        fixed = [s for s in args.set or [] if not s.startswith(RESUMABLE)]
+        if args.preset or args.batch or fixed:
+            raise CLIError("with --resume the config comes from the run's checkpoint; only --steps and "
+                           f"--set {', '.join(p + '*' if p.endswith('.') else p for p in RESUMABLE)} may change")
         ck = load_checkpoint(run / CHECKPOINT, "gan")  # fails clearly when there is none
         cfg = from_dict(ck["config"])
         del ck

@@ -324,7 +324,8 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike, *
 
     Writes into run_dir: checkpoint.pt (atomic, every train.checkpoint_every steps and at the
     end), samples/step_XXXXXX.png, log.csv, config.json.  With resume=True the run continues
-    from run_dir/checkpoint.pt, whose config wins except for train.steps.
+    from run_dir/checkpoint.pt; `cfg` must then match the checkpoint's networks, batch and
+    learning rates (loss weights, steps and intervals may change, e.g. to branch a run).
     `callback(step)` runs after every completed step (tests use it to kill the process).
     `time_budget_s` stops early (with a checkpoint) once this many seconds of this call have passed.
     `grid_samples` images per sample grid (0: no grids).
@@ -340,7 +341,10 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike, *
     ck = None
     if resume:
         ck = load_checkpoint(ckpt_path, "gan")
-        cfg = replace(from_dict(ck["config"]), train=replace(from_dict(ck["config"]).train, steps=cfg.train.steps))
+        saved = from_dict(ck["config"])
+        if _architecture(saved) != _architecture(cfg):
+            raise CheckpointError(f"{ckpt_path} was made with another generator, discriminator, batch or "
+                                  "learning rate; resume with the run's own config")
         if ck["data"]["sha256"] != data_id["sha256"]:
             raise CheckpointError(f"{ckpt_path} was trained on other data ({ck['data']['n']} images); "
                                   "resume with the same --data file")
@@ -448,6 +452,12 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike, *
     finally:
         bar.close()
     return state
+
+
+def _architecture(cfg: GANSegConfig) -> tuple:
+    """What a resumed run cannot change: the networks, the batch and the optimiser settings."""
+    t = cfg.train
+    return cfg.generator, cfg.discriminator, t.batch, t.lr_g, t.lr_d, tuple(t.betas)
 
 
 def _agree(flag: bool, info: DistInfo) -> bool:

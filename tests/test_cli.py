@@ -125,7 +125,10 @@ def test_existing_run_needs_resume_or_force(capsys, trained_run, faces):
     assert "--resume" in line
     line = _error(capsys, ["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(trained_run),
                            "--resume"])
-    assert "only --steps may change" in line
+    assert "only --steps and --set loss.*, segmenter.*, train.steps" in line
+    line = _error(capsys, ["train", "--data", str(faces), "--out", str(trained_run), "--resume", "--set",
+                           "generator.n_parts=3"])
+    assert "only --steps and --set loss.*" in line
 
 
 def test_evaluation_data_without_landmarks_or_masks(capsys, tmp_path, trained_run):
