@@ -380,7 +380,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike, *
     shard = images[info.rank::info.world]  # this rank's share of the real images
     if info.device.type == "cuda":
         shard = shard.to(info.device)
-    fixed = Generator.sample_latents(state.g_ema, max(grid_samples, 1),
+    fixed = state.g_ema.sample_latents(max(grid_samples, 1),
                                      generator=torch.Generator().manual_seed(seed + 12345), device=info.device)
     autocast = (lambda: torch.autocast(info.device.type, dtype=torch.bfloat16)) if bf16 else nullcontext
 
