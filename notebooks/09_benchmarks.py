@@ -170,7 +170,7 @@ ABLATIONS = {
 }
 GAN_MINUTES, DISTILL_MINUTES = course.pick((None, None), (5.0, 2.0))
 if FAST:
-    BUDGET = ["train.steps=3", "train.batch=8", "segmenter.batch=8"]
+    BUDGET = ["train.steps=3", "train.batch=8", "segmenter.batch=8", "segmenter.bn_recalibration=2"]
     DISTILL_STEPS = 3
 else:
     BUDGET = ["train.steps=1000000"]  # the time budget stops it
@@ -310,13 +310,25 @@ device = course.default_device()
 jobs = [("cpu-tiny", 16, course.pick(2, 10)), ("cpu-small", 16, course.pick(1, 5))]
 if not FAST or device.type == "cuda":
     jobs.append(("paper-celeba-wild", 8 if device.type == "cuda" else 2, 2))
+def forward_gflop(preset: str) -> float:
+    """GFLOP of one generator forward pass for one image, counted by torch's FlopCounterMode."""
+    from torch.utils.flop_counter import FlopCounterMode
+    gen = Generator(PRESETS[preset]).eval()
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        gen(gen.sample_latents(1, generator=torch.Generator().manual_seed(0)))
+    return counter.get_total_flops() / 1e9
+
+
 speed = {}
 for preset, batch, iterations in jobs:
     seconds = time_iterations(preset, batch, iterations, device)
     g_params = sum(p.numel() for p in Generator(PRESETS[preset]).parameters()) / 1e6
-    speed[preset] = {"s/iteration": seconds, "images/s": batch / seconds, "batch": batch, "G params (M)": g_params}
-    print(f"{preset:18s} G {g_params:6.2f} M params, batch {batch:3d}: {seconds:7.3f} s/iteration, "
-          f"{batch / seconds:7.1f} images/s on {device.type}")
+    gflop = forward_gflop(preset)
+    speed[preset] = {"s/iteration": seconds, "images/s": batch / seconds, "batch": batch, "G params (M)": g_params,
+                     "G forward GFLOP/image": gflop}
+    print(f"{preset:18s} G {g_params:6.2f} M params, {gflop:8.3g} GFLOP per forward, batch {batch:3d}: "
+          f"{seconds:7.3f} s/iteration, {batch / seconds:8.3g} images/s on {device.type}")
 
 # %%
 PAPER_ITERATIONS, PAPER_BATCH = 30_000, 64
@@ -328,9 +340,9 @@ if "paper-celeba-wild" not in speed:
     print("(the paper preset is timed in full mode or on a GPU)")
 
 # %% [markdown]
-# The paper's generator, 17.8 M parameters at 128 px, costs about a thousand times more per
-# image than `cpu-tiny`; its schedule is a matter of days or weeks on a laptop CPU and of
-# hours on a modern GPU. That is why the course's models are small, and why the gap in section
+# The paper's generator, 17.8 M parameters at 128 px, needs well over a thousand times the
+# arithmetic of `cpu-tiny` per image (the GFLOP column; the full-mode run also times it); its
+# schedule is a matter of weeks to months on a laptop CPU and of hours to a day on a modern GPU. That is why the course's models are small, and why the gap in section
 # 2 is expected rather than a defect. With a GPU, `ganseg train --preset paper-celeba-wild
 # --device cuda --bf16` runs the paper's configuration; `torchrun` spreads it over several.
 #
