@@ -28,7 +28,8 @@
 # 5. derive eq. 21 from eq. 20 and check eq. 21 and eq. 25 by finite differences on the
 #    library's positional encoding and heatmaps.
 #
-# **Runtime:** about 30 s on a 2-core CPU, a few seconds on a GPU (no training).
+# **Runtime:** 30-60 s on a 2-core CPU in either mode (no training; the small models stay on the
+# CPU, so a GPU changes nothing).
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.

@@ -28,7 +28,7 @@
 #
 # **Runtime:** with the shipped checkpoint about 40 s (CI, fast mode) to 2 min (full mode: 320
 # images, as in the paper) on a 2-core CPU. Without it the lesson first trains a generator for
-# a few steps (CI) or 4 minutes (full mode). Seconds on a GPU.
+# a few steps (CI) or 4 minutes (full mode). Everything runs on the CPU; a GPU changes little.
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.

@@ -27,8 +27,8 @@
 #
 # **Runtime:** fast mode (CI) about a minute on a 2-core CPU: a few iterations only, so the
 # figures show an untrained model. Full mode trains for about 8 minutes, then runs two short
-# failure experiments (2-3 minutes). On a GPU the same cells take a fraction of that (pass
-# `device="cuda"` to `train`), or train far longer in the same time.
+# failure experiments (2-3 minutes). The cells use the CPU; with a GPU, pass `device="cuda"` to
+# `train` to train far longer in the same time.
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.

@@ -28,7 +28,8 @@
 # **Runtime:** fast mode (CI) about a minute on a 2-core CPU (a few distillation steps on a
 # small evaluation set); full mode about 8 minutes (5 minutes of distillation, the full
 # reproduction set). With no shipped checkpoint the lesson first trains a generator for a few
-# steps (CI) or 4 minutes. On a GPU, distill the paper's DeepLabV3-ResNet50 instead.
+# steps (CI) or 4 minutes. The cells use the CPU; with a GPU, `distill(..., device="cuda")` can
+# afford the paper's DeepLabV3-ResNet50 (`--set segmenter.arch=deeplabv3_resnet50` on the command line).
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.

@@ -24,7 +24,8 @@
 #
 # **Runtime:** fast mode (CI) about a minute on a 2-core CPU (every stage a few steps: the
 # ablation then compares two untrained models, and says so). Full mode trains and distills two
-# models for about 7 minutes each, about 17 minutes in all. On a GPU, raise the budgets.
+# models for about 7 minutes each, about 17 minutes in all, on the CPU. The speed section times
+# the GPU when there is one (and then includes the paper preset in fast mode too).
 
 # %%
 # Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
