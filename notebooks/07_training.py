@@ -191,14 +191,16 @@ fig = viz.loss_curves(run / "log.csv", title="training log (averages over log_ev
 plt.show()
 
 # %% [markdown]
-# **Reading the samples.** Early on every sample shows the same blurry blob and the masks are
-# large overlapping regions wherever the points happen to be. Within the first thousand or so
-# iterations (a few CPU minutes) the background separates from a face-shaped foreground; then
-# the parts start to take consistent roles — one part on the face, one on the hair, others on
-# the surroundings — and follow the face as it moves. Parts that line up with eyes, nose and
-# mouth need far longer training and more capacity than a CPU course affords (the measurements
-# in the course's notes: about 9,000 iterations at 32 px before a distilled segmenter finds face
-# and hair reliably).
+# **Reading the samples.** At the start every sample is the same kind of noise and the masks
+# are large overlapping regions wherever the points happen to be. Eight CPU minutes give a few
+# hundred to a couple of thousand iterations, depending on the machine: enough to see the
+# samples drift towards the data's colours and the masks towards a foreground/background split,
+# not enough for faces. In our measurements with models of this size at 32 px, faces became
+# recognisable after about 3,000 iterations; after about 6,000 the masks followed the face (one
+# part on the face, one on the hair, the others on the surroundings) as it moved; after about
+# 9,000 a distilled segmenter found face and hair reliably on held-out images. Parts that line
+# up with eyes, nose and mouth need far longer training and more capacity than a CPU course
+# affords.
 #
 # **Reading the curves.**
 # * `d_loss` near $2\log 2 \approx 1.39$ and `g_loss` near $0.69$ mean neither network wins;
@@ -350,11 +352,10 @@ else:
           f"smallest part {ship_out.masks[:, :-1].mean(dim=(2, 3)).min(dim=1).values.mean():.3f}")
 
 # %% [markdown]
-# Compare the grids: the live run after a few minutes against the checkpoint after many more
-# iterations. Expect the checkpoint's faces to be recognisable, with a foreground/background
-# split that follows the face and parts that keep their roles across samples — and still far
-# from the paper's quality: 32-px synthetic faces, a generator 150 times smaller, minutes of
-# CPU instead of a day of GPU. On a GPU, `ganseg train --preset paper-celeba-wild --device cuda`
+# Compare the grids: the live run after a few minutes against the checkpoint after the
+# iterations printed above, and read its recorded metrics against their references (lesson 08).
+# However far it got, it stays far from the paper's quality: 32-px synthetic faces, a generator
+# about 190 times smaller, CPU minutes instead of GPU hours. On a GPU, `ganseg train --preset paper-celeba-wild --device cuda`
 # runs the paper's configuration.
 #
 # ## 6. Exercises
