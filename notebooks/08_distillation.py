@@ -149,17 +149,20 @@ print(f"cross-entropy {ce_by_hand:.3f}, Dice {dice_loss(logits, labels[:4]):.3f}
 # pooling head, 40 M parameters). For 32-px images on a CPU the course presets use
 # **LR-ASPP MobileNetV3-Large** (3 M parameters). Both are built *without* pretrained
 # weights (`weights=None`): nothing is downloaded, and no ImageNet features sneak in — the
-# segmenter knows only what the generator taught it.
+# segmenter knows only what the generator taught it. Both shrink the image by up to 32 before
+# their heads, which would leave one feature pixel of a 32-px image, so `Segmenter` first
+# enlarges the input by `cfg.segmenter.input_scale` and resizes the logits back.
 
 # %%
 x = torch.randn(8, 3, S, S)
 for arch in ("deeplabv3_resnet50", cfg.segmenter.arch):
-    net = Segmenter(arch, K + 1).eval()
+    net = Segmenter(arch, K + 1, cfg.segmenter.input_scale).eval()
     start = time.perf_counter()
     with torch.no_grad():
         out_shape = tuple(net(x).shape)
     print(f"{arch:28s} {sum(p.numel() for p in net.parameters()) / 1e6:5.1f} M parameters, "
-          f"forward of 8 images at {S} px: {time.perf_counter() - start:.2f} s -> {out_shape}")
+          f"forward of 8 images at {S} px (seen at {S * cfg.segmenter.input_scale} px): "
+          f"{time.perf_counter() - start:.2f} s -> {out_shape}")
 del net
 
 # %% [markdown]
