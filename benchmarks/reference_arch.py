@@ -21,7 +21,8 @@ from ganseg_lib.config import GANSegConfig
 from ganseg_lib.discriminator import Discriminator
 from ganseg_lib.layers import make_grid, mlp
 
-MARGIN = 10
+MARGIN = 10  # px kept around every map, as released
+HIDDEN = 128  # SPADE hidden width, as released
 
 
 class _Spade(nn.Module):
@@ -79,15 +80,16 @@ class _Encoding(nn.Module):
         return torch.cat((torch.sin(phase), torch.cos(phase)), 1)
 
 
-def _crop(x):
-    return x[..., MARGIN:-MARGIN, MARGIN:-MARGIN]
+def _crop(x, margin: int):
+    return x[..., margin:-margin, margin:-margin]
 
 
 class ReferenceGenerator(nn.Module):
-    def __init__(self, cfg: GANSegConfig):
+    def __init__(self, cfg: GANSegConfig, hidden: int = HIDDEN, margin: int = MARGIN):
         super().__init__()
         c = self.cfg = cfg.generator
-        K, n, D, H = c.n_parts, c.points_per_part, c.embed_dim, 128
+        K, n, D, H = c.n_parts, c.points_per_part, c.embed_dim, hidden
+        self.margin = margin
         self.points_mlp = mlp(c.z_dim, c.mlp_width, 2 * K * n, c.point_mlp_layers)
         self.app_mlp = mlp(c.z_dim, c.mlp_width, D, c.app_mlp_layers)
         self.bg_mlp = mlp(c.z_dim, c.mlp_width, D, c.app_mlp_layers)
@@ -104,37 +106,37 @@ class ReferenceGenerator(nn.Module):
                                   nn.Conv2d(D, 3, 3, padding=1))
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        c, res = self.cfg, self.cfg.resolutions
+        c, res, M = self.cfg, self.cfg.resolutions, self.margin
         B, K = z.shape[0], c.n_parts
         pts = torch.tanh(self.points_mlp(z) / 20).view(B, K, -1, 2)
         centers = pts.mean(2)
         tau = (pts - centers[:, :, None]).abs().mean((2, 3)) + 1e-6
         emb = self.app_mlp(z)[:, None] * self.const
-        grid0 = make_grid(res[0], MARGIN, device=z.device)
+        grid0 = make_grid(res[0], M, device=z.device)
         x = self.mask_start(pts.flatten(1, 2), grid0)
         for i, block in enumerate(self.mask_blocks):
-            grid = make_grid(res[i], MARGIN, device=z.device)
+            grid = make_grid(res[i], M, device=z.device)
             dist = (grid[None, None] - centers[:, :, None, None]).norm(dim=-1)
             heat = (1 - dist / tau[:, :, None, None]).clamp_min(0)
             x = block(x, torch.einsum("bkhw,bkd->bdhw", heat, emb))
             if i + 1 < len(res) and res[i + 1] != res[i]:
-                x = _crop(F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False))
-        masks = torch.softmax(_crop(x), 1)
+                x = _crop(F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False), M)
+        masks = torch.softmax(_crop(x, M), 1)
         f = self.fg_start(centers, grid0)
         for i, block in enumerate(self.fg_blocks):
             m = F.pad(F.interpolate(masks[:, :-1], size=res[i], mode="bilinear", align_corners=False),
-                      (MARGIN,) * 4, mode="replicate")
+                      (M,) * 4, mode="replicate")
             f = block(f, torch.einsum("bkhw,bkd->bdhw", m, emb))
             if i + 1 < len(res) and res[i + 1] != res[i]:
-                f = _crop(F.interpolate(f, scale_factor=2.0, mode="bilinear", align_corners=False))
+                f = _crop(F.interpolate(f, scale_factor=2.0, mode="bilinear", align_corners=False), M)
         w_bg = self.bg_mlp(z)
         b = self.bg_start(torch.zeros(B, 1, 2, device=z.device), grid0)
         for i, block in enumerate(self.bg_blocks):
             b = block(b, w_bg)
             if i + 1 < len(res) and res[i + 1] != res[i]:
-                b = _crop(F.interpolate(b, scale_factor=2.0, mode="bilinear", align_corners=False))
+                b = _crop(F.interpolate(b, scale_factor=2.0, mode="bilinear", align_corners=False), M)
         bg_mask = masks[:, -1:]
-        img = torch.tanh(self.head((1 - bg_mask) * _crop(f) + bg_mask * _crop(b)))
+        img = torch.tanh(self.head((1 - bg_mask) * _crop(f, M) + bg_mask * _crop(b, M)))
         self.last_masks, self.last_centers = masks, centers
         return img
 
