@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_data, bench_speed
+from benchmarks import bench_data, bench_presets, bench_speed
 
 
 def main() -> None:
@@ -13,6 +13,8 @@ def main() -> None:
     print("== data rendering and loading (benchmarks.bench_data)")
     sys.argv = [sys.argv[0]]
     bench_data.main()
+    print("== generator per preset against the released structure (benchmarks.bench_presets)")
+    bench_presets.main([])
     print("== model stages (benchmarks.bench_speed)")
     bench_speed.main(args)
 
