@@ -90,7 +90,7 @@ def export_course_checkpoint(run: Path, out: Path, domain: str, command: str = "
     seg_ck = load_checkpoint(run / SEGMENTER, "segmenter")
     _, seg = load_segmenter(run / SEGMENTER)
     run_metrics = json.loads((run / "metrics.json").read_text()) if (run / "metrics.json").exists() else None
-    source = {"command": command, "gan_steps": int(gan["step"]), "gan_minutes": round(gan["elapsed"] / 60, 1),
+    source = {"command": command, "commit": _git_commit(), "gan_steps": int(gan["step"]), "gan_minutes": round(gan["elapsed"] / 60, 1),
               "distill_steps": int(seg_ck["steps"]), "distill_minutes": round(seg_ck["seconds"] / 60, 1),
               "data": gan["data"]}
     payload = {"config": seg_ck["config"], "g_ema": state_to_half(g_ema.state_dict()),
@@ -104,6 +104,18 @@ def export_course_checkpoint(run: Path, out: Path, domain: str, command: str = "
     atomic_write_text(metrics_path(out), json.dumps(info, indent=2) + "\n")
     _update_sums(out.parent)
     return info
+
+
+def _git_commit() -> str:
+    """The source tree's commit, when it is a git checkout (presets may change later)."""
+    import subprocess
+
+    try:
+        done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
+                              capture_output=True, text=True, timeout=10)
+    except OSError:
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
 
 
 def _update_sums(folder: Path) -> None:
