@@ -32,7 +32,8 @@ FULL = DemoPlan("cpu-tiny", n_images=8000, data_seed=0, gan_steps=12000, gan_min
                 distill_steps=1500, distill_minutes=3.0)
 FAST = DemoPlan("cpu-tiny", n_images=192, data_seed=0, gan_steps=4, gan_minutes=1.0,
                 distill_steps=3, distill_minutes=0.5,
-                overrides=("train.batch=8", "train.checkpoint_every=2", "train.log_every=1", "segmenter.batch=4"),
+                overrides=("train.batch=8", "train.checkpoint_every=2", "train.log_every=1", "segmenter.batch=4",
+                           "segmenter.bn_recalibration=2"),
                 grid_samples=4)
 
 

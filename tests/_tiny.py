@@ -13,7 +13,7 @@ def tiny_config(**train):
     train = {"batch": 4, "steps": 6, "checkpoint_every": 2, "log_every": 1, **train}
     return replace(cfg, name="test-tiny", generator=gen, discriminator=DiscriminatorConfig(channels=(8, 16, 16), fc_width=16),
                    train=replace(cfg.train, **train),
-                   segmenter=replace(cfg.segmenter, batch=2, steps=2))
+                   segmenter=replace(cfg.segmenter, batch=2, steps=2, bn_recalibration=2))
 
 
 def tiny_images(n=48, size=16, seed=0):

@@ -35,7 +35,8 @@ def trained_run(tmp_path_factory, faces):
     run = tmp_path_factory.mktemp("run") / "r"
     assert main(["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(run), "--steps", "2",
                  "--batch", "4", "--grid", "0", "--quiet"]) == 0
-    assert main(["distill", "--run", str(run), "--steps", "2", "--set", "segmenter.batch=2", "--quiet"]) == 0
+    assert main(["distill", "--run", str(run), "--steps", "2", "--set", "segmenter.batch=2",
+                 "segmenter.bn_recalibration=2", "--quiet"]) == 0
     return run
 
 
