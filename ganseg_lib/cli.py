@@ -114,7 +114,8 @@ def cmd_train(args) -> int:
     _check_size(ds.images, cfg.generator.image_size, args.data, cfg.name)
     state = train(cfg, ds.images, run, resume=args.resume, seed=args.seed, device=args.device, bf16=args.bf16,
                   channels_last=args.channels_last, progress=not args.quiet,
-                  time_budget_s=None if args.minutes is None else 60.0 * args.minutes, grid_samples=args.grid)
+                  time_budget_s=None if args.minutes is None else 60.0 * args.minutes, grid_samples=args.grid,
+                  keep_every=args.keep_every)
     if _rank() == 0:
         _plot_log(run)
         print(f"trained {state.step} steps in {state.elapsed / 60:.1f} min; checkpoint {run / CHECKPOINT}, "
@@ -270,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", nargs="+", metavar="FIELD=VALUE", help="config overrides, e.g. train.lr_g=2e-4")
     t.add_argument("--minutes", type=float, help="stop (with a checkpoint) after this much wall time")
     t.add_argument("--grid", type=int, default=32, help="generated images per sample grid (0: none)")
+    t.add_argument("--keep-every", type=int, default=0, metavar="N",
+                   help="also keep checkpoint_stepXXXXXX.pt at every multiple of N steps")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (GPU)")
     t.add_argument("--channels-last", action="store_true", help="channels_last memory format (GPU)")
     common(t)

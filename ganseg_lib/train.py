@@ -27,6 +27,7 @@ import hashlib
 import math
 import os
 import random
+import shutil
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
@@ -319,7 +320,7 @@ def save_sample_grid(g_ema: Generator, latents, path: Path, title: str) -> None:
 def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike, *, resume: bool = False,
           seed: int = 0, device: str = "cpu", bf16: bool = False, channels_last: bool = False,
           progress: bool = True, callback: Callable[[int], None] | None = None, time_budget_s: float | None = None,
-          grid_samples: int = 32, log=print) -> GANState:
+          grid_samples: int = 32, keep_every: int = 0, log=print) -> GANState:
     """Train (or continue training) a GAN on uint8 `images` (N, 3, S, S) until cfg.train.steps.
 
     Writes into run_dir: checkpoint.pt (atomic, every train.checkpoint_every steps and at the
@@ -328,7 +329,8 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike, *
     learning rates (loss weights, steps and intervals may change, e.g. to branch a run).
     `callback(step)` runs after every completed step (tests use it to kill the process).
     `time_budget_s` stops early (with a checkpoint) once this many seconds of this call have passed.
-    `grid_samples` images per sample grid (0: no grids).
+    `grid_samples` images per sample grid (0: no grids).  `keep_every` > 0 also keeps a copy
+    checkpoint_stepXXXXXX.pt whenever the step is a multiple of it (to branch or compare later).
     """
     info = init_distributed(device)
     run_dir = Path(run_dir)
@@ -396,6 +398,9 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike, *
         samplers = _gather_sampler_states(state.sampler, info.world)  # every rank takes part
         if info.main:
             save_checkpoint(ckpt_path, gan_payload(state, data_id, seed, info.world, samplers), "gan")
+            if keep_every and state.step % keep_every == 0:
+                atomic_write(run_dir / f"checkpoint_step{state.step:06d}.pt",
+                             lambda tmp: shutil.copyfile(ckpt_path, tmp))
         if info.main and grid_samples:
             save_sample_grid(state.g_ema, fixed, run_dir / "samples" / f"step_{state.step:06d}.png",
                              f"{cfg.name}, step {state.step} (EMA generator)")

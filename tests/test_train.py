@@ -183,6 +183,14 @@ def test_resume_refuses_other_data(tmp_path):
         train(tiny_config(steps=4), tiny_images(seed=1), tmp_path, resume=True, progress=False, grid_samples=0)
 
 
+def test_keep_every_keeps_copies(tmp_path):
+    train(tiny_config(steps=4, checkpoint_every=1), tiny_images(), tmp_path, progress=False, grid_samples=0,
+          keep_every=2)
+    assert sorted(p.name for p in tmp_path.glob("checkpoint_step*.pt")) == ["checkpoint_step000002.pt",
+                                                                           "checkpoint_step000004.pt"]
+    assert load_checkpoint(tmp_path / "checkpoint_step000002.pt", "gan")["step"] == 2
+
+
 def test_time_budget_stops_with_a_checkpoint(tmp_path):
     state = train(tiny_config(steps=1000), tiny_images(), tmp_path, progress=False, time_budget_s=0.0, grid_samples=0)
     assert state.step == 1
