@@ -97,3 +97,33 @@ def course_generator(preset: str = "cpu-small", domain: str = "faces", seed: int
         return g.eval(), True
     torch.manual_seed(seed)
     return Generator(get_preset(preset)).eval(), False
+
+
+def load_or_train(domain: str = "faces", preset: str = "cpu-tiny", minutes: float = 4.0, lesson: str = "lesson"):
+    """(config, EMA generator, shipped segmenter or None, description) for lessons that need a trained GAN.
+
+    The shipped course checkpoint for `domain` when the repository has one; otherwise a
+    generator of `preset` trained here on freshly rendered synthetic images: a few steps in fast
+    mode (practically untrained) and `minutes` of wall time otherwise.  The description says
+    which of the two the lesson is looking at.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from .config import apply_overrides, get_preset
+    from .train import train
+
+    path = shipped_checkpoint(domain)
+    if path is not None:
+        from .shipped import load_course_checkpoint
+        cfg, gen, seg = load_course_checkpoint(path, "cpu")
+        return cfg, gen, seg, f"the shipped course checkpoint {path.name}"
+    from data_prep.synthetic import render
+
+    steps = pick(["train.steps=2", "train.batch=8"], ["train.steps=1000000"])  # full mode: the time budget stops it
+    cfg = apply_overrides(get_preset(preset), steps)
+    images = render(domain, pick(64, 4000), cfg.generator.image_size, seed=0).images
+    run = Path(tempfile.mkdtemp(prefix=f"ganseg-{lesson}-"))
+    state = train(cfg, images, run, progress=False, time_budget_s=pick(None, 60 * minutes))
+    return (cfg, state.g_ema.eval(), None,
+            f"a generator trained here for {state.step} steps ({state.elapsed / 60:.1f} min)")

@@ -123,7 +123,7 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
     """
     from tqdm import tqdm
 
-    from .train import _all_reduce_mean, _broadcast_module, _sync_grads
+    from .train import _all_reduce_mean, _broadcast_module, _sync_grads, adam
 
     s = cfg.segmenter
     steps = s.steps if steps is None else steps
@@ -132,7 +132,7 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
     torch.manual_seed(seed)
     model = build_segmenter(cfg).to(dev).train()
     _broadcast_module(model, world)
-    opt = torch.optim.Adam(model.parameters(), lr=s.lr, betas=s.betas)
+    opt = adam(model.parameters(), s.lr, s.betas)
     rng = torch.Generator().manual_seed(seed * 1000003 + 17 + rank)
     bar = tqdm(total=steps, disable=(None if progress else True) if rank == 0 else True,
                desc=f"distill {s.arch}", unit="it", dynamic_ncols=True)

@@ -56,8 +56,6 @@ if IN_COLAB:
 
 # %%
 # %matplotlib inline
-import tempfile
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -67,12 +65,8 @@ from sklearn.manifold import TSNE
 from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
-from data_prep.synthetic import render
 from ganseg_lib import Generator, course, viz
-from ganseg_lib.config import apply_overrides, get_preset
 from ganseg_lib.exercises import lesson06 as ex
-from ganseg_lib.shipped import load_course_checkpoint
-from ganseg_lib.train import train
 
 print(course.describe_runtime())
 
@@ -86,21 +80,7 @@ print(course.describe_runtime())
 # prints which one you are looking at; keep it in mind when you read the figures.
 
 # %%
-def load_or_train(domain: str = "faces", preset: str = "cpu-tiny", minutes: float = 4.0):
-    """(config, EMA generator, description): the shipped checkpoint, else a generator trained here."""
-    path = course.shipped_checkpoint(domain)
-    if path is not None:
-        cfg, gen, _ = load_course_checkpoint(path)
-        return cfg, gen, f"the shipped course checkpoint {path.name}"
-    steps = course.pick(["train.steps=2", "train.batch=8"], ["train.steps=1000000"])  # full mode: the time budget stops it
-    cfg = apply_overrides(get_preset(preset), steps)
-    images = render(domain, course.pick(64, 4000), cfg.generator.image_size, seed=0).images
-    run = Path(tempfile.mkdtemp(prefix="ganseg-lesson06-"))
-    state = train(cfg, images, run, progress=False, time_budget_s=course.pick(None, 60 * minutes))
-    return cfg, state.g_ema.eval(), f"a generator trained here for {state.step} steps ({state.elapsed / 60:.1f} min)"
-
-
-cfg, g, source = load_or_train()
+cfg, g, _, source = course.load_or_train(lesson="lesson06")
 K = cfg.generator.n_parts
 torch.manual_seed(0)
 g_init = Generator(cfg).eval()  # the same architecture, untrained, for comparison

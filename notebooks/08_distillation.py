@@ -68,14 +68,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from data_prep.synthetic import render
 from ganseg_lib import course, metrics, viz
-from ganseg_lib.config import apply_overrides, get_preset
+from ganseg_lib.config import apply_overrides
 from ganseg_lib.evaluate import evaluate_segmenter
 from ganseg_lib.exercises import lesson08 as ex
 from ganseg_lib.segmenter import Segmenter, dice_loss, distill, distillation_loss, generated_pairs, predict
-from ganseg_lib.shipped import REPRO_TEST, REPRO_TRAIN, load_course_checkpoint, metrics_path, reproduction_set
-from ganseg_lib.train import train
+from ganseg_lib.shipped import REPRO_TEST, REPRO_TRAIN, metrics_path, reproduction_set
 
 print(course.describe_runtime())
 
@@ -87,21 +85,7 @@ print(course.describe_runtime())
 # practically untrained, and the numbers below then measure an untrained pipeline.
 
 # %%
-def load_or_train(domain: str = "faces", preset: str = "cpu-tiny", minutes: float = 4.0):
-    """(config, EMA generator, shipped segmenter or None, description)."""
-    path = course.shipped_checkpoint(domain)
-    if path is not None:
-        cfg, gen, seg = load_course_checkpoint(path)
-        return cfg, gen, seg, f"the shipped course checkpoint {path.name}"
-    steps = course.pick(["train.steps=2", "train.batch=8"], ["train.steps=1000000"])  # full mode: the time budget stops it
-    cfg = apply_overrides(get_preset(preset), steps)
-    images = render(domain, course.pick(64, 4000), cfg.generator.image_size, seed=0).images
-    run = Path(tempfile.mkdtemp(prefix="ganseg-lesson08-"))
-    state = train(cfg, images, run, progress=False, time_budget_s=course.pick(None, 60 * minutes))
-    return cfg, state.g_ema.eval(), None, f"a generator trained here for {state.step} steps ({state.elapsed / 60:.1f} min)"
-
-
-cfg, g, shipped_seg, source = load_or_train()
+cfg, g, shipped_seg, source = course.load_or_train(lesson="lesson08")
 K, S = cfg.generator.n_parts, cfg.generator.image_size
 print(f"teacher: {source} ({cfg.name}, {S} px, K = {K}); shipped segmenter: {'yes' if shipped_seg else 'no'}")
 
