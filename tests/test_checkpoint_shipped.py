@@ -14,14 +14,6 @@ SHIPPED = sorted(FOLDER.glob("*.pt"))
 MAX_BYTES = 20 * 2**20
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_at_least_faces_and_another_domain_are_shipped():
     if not SHIPPED:
         pytest.skip("no course checkpoints shipped yet")

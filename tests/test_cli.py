@@ -14,14 +14,6 @@ from ganseg_lib.cli import main
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def faces(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "faces32.ganseg-data"

@@ -18,14 +18,6 @@ RED = (230, 20, 20)
 SIZES = {"a.jpg": (80, 60), "b.png": (50, 100), "sub/c.jpg": (64, 64), "sub/d.png": (120, 90), "e.jpg": (70, 70)}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def points_for(w: int, h: int) -> list[tuple[int, int]]:
     return [(w // 4, h // 3), (3 * w // 4, h // 2)]
 

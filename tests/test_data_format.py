@@ -11,14 +11,6 @@ from data_prep import DataError, load, prepare_synthetic, read, save
 from data_prep.fileformat import Prepared
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def faces_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "faces.pt"

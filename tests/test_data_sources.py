@@ -14,14 +14,6 @@ S = 48  # output size in these tests
 RED = (230, 20, 20)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def write_image(path: Path, w: int, h: int, colour=(40, 120, 200), markers=(), radius: int | None = None,
                 rect=None) -> None:
     """A flat image with red squares centred on `markers` (x, y) pixels and an optional filled

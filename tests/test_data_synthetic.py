@@ -10,15 +10,6 @@ from data_prep.synthetic import DOMAINS, faces, figures
 N = 64  # two random chunks, so chunk seeding is exercised
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small tensor ops: on a busy 2-core machine a second intra-op thread only adds waiting."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def rendered():
     """Each domain once at 64 px (module-wide: rendering is the slow part)."""

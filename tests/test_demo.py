@@ -1,19 +1,8 @@
 """`ganseg demo --fast`: the whole path (data, GAN, distillation, evaluation, report) in seconds."""
 import json
 
-import pytest
-import torch
-
 from ganseg_lib import demo
 from ganseg_lib.cli import main
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
 
 
 def test_demo_fast_runs_end_to_end(tmp_path, capsys):

@@ -11,14 +11,6 @@ from ganseg_lib.segmenter import (ARCHS, Segmenter, SegmenterError, build_segmen
                                   distillation_loss, generated_pairs, load_segmenter, predict, recalibrate_batchnorm)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def test_dice_and_distillation_loss_by_hand():
     logits = torch.zeros(1, 2, 1, 2)  # p = 0.5 for both classes at both pixels
     labels = torch.zeros(1, 1, 2, dtype=torch.long)  # both pixels class 0

@@ -10,20 +10,11 @@ import pytest
 import torch
 
 from _tiny import tiny_config, tiny_images
-from ganseg_lib import losses, train as train_mod
+from ganseg_lib import losses
 from ganseg_lib.checkpoint import load_checkpoint
 from ganseg_lib.config import to_dict
 from ganseg_lib.generator import Generator
 from ganseg_lib.train import TrainingDiverged, build_state, d_step, ema_update, g_step, real_batch, train
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """These models are tiny: one thread is faster than two fighting over shared cores, and steady."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
