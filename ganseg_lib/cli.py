@@ -244,7 +244,8 @@ def cmd_export(args) -> int:
 def cmd_demo(args) -> int:
     from .demo import run_demo
 
-    return run_demo(Path(args.out), fast=args.fast, device=args.device, quiet=args.quiet)
+    return run_demo(Path(args.out), fast=args.fast, device=args.device, quiet=args.quiet,
+                    overrides=tuple(args.set or ()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("demo", help="synthetic faces -> GAN -> segmenter -> metrics, end to end")
     m.add_argument("--fast", action="store_true", help="a seconds-long smoke version")
     m.add_argument("--out", default=str(DEMO_DIR))
+    m.add_argument("--set", nargs="+", metavar="FIELD=VALUE",
+                   help="config overrides on top of the demo's preset, e.g. train.batch=8")
     common(m)
     m.set_defaults(func=cmd_demo)
 

@@ -47,7 +47,9 @@ def prepare_faces(path: Path, plan: DemoPlan, size: int, progress: bool) -> None
     prepare_synthetic("faces", plan.n_images, size, seed=plan.data_seed, out=path, progress=progress)
 
 
-def run_demo(out: Path, fast: bool = False, device: str = "cpu", quiet: bool = False) -> int:
+def run_demo(out: Path, fast: bool = False, device: str = "cpu", quiet: bool = False,
+             overrides: tuple[str, ...] = ()) -> int:
+    """Run the plan end to end under `out`; `overrides` ("field=value") apply on top of the plan's."""
     from .cli import evaluate_run, load_split, report
     from .config import apply_overrides, get_preset
     from .segmenter import SEGMENTER, distill
@@ -55,7 +57,7 @@ def run_demo(out: Path, fast: bool = False, device: str = "cpu", quiet: bool = F
     from .viz import loss_curves, save_figure
 
     plan = FAST if fast else FULL
-    cfg = apply_overrides(get_preset(plan.preset), list(plan.overrides) + [f"train.steps={plan.gan_steps}"])
+    cfg = apply_overrides(get_preset(plan.preset), list(plan.overrides) + [f"train.steps={plan.gan_steps}"] + list(overrides))
     size = cfg.generator.image_size
     out.mkdir(parents=True, exist_ok=True)
     run = out / ("gan-fast" if fast else "gan")
@@ -90,7 +92,8 @@ def run_demo(out: Path, fast: bool = False, device: str = "cpu", quiet: bool = F
     times["evaluate"] = time.perf_counter() - t0
     result["demo"] = {"gan_iterations": state.step, "gan_minutes": round(times["gan"] / 60, 2),
                       "stage_seconds": {k: round(v, 1) for k, v in times.items()},
-                      "total_minutes": round(sum(times.values()) / 60, 2), "fast": fast}
+                      "total_minutes": round(sum(times.values()) / 60, 2), "fast": fast,
+                      "overrides": list(overrides)}
     atomic_write_text(run / "metrics.json", json.dumps(result, indent=2) + "\n")
     print(report(result))
     print(f"demo finished in {result['demo']['total_minutes']:.1f} min ({state.step} GAN iterations); "
