@@ -28,8 +28,10 @@ class DemoPlan:
     grid_samples: int = 32  # generated images per sample grid
 
 
+# Batch 8 rather than the preset's 16: in the same 13 minutes it made 1.9x the iterations and a
+# better segmenter (fg IoU 0.60 vs 0.51, landmark error 36.4 vs 37.1 % IOD; one thread each).
 FULL = DemoPlan("cpu-tiny", n_images=8000, data_seed=0, gan_steps=12000, gan_minutes=13.0,
-                distill_steps=1500, distill_minutes=3.0)
+                distill_steps=1500, distill_minutes=3.0, overrides=("train.batch=8",))
 FAST = DemoPlan("cpu-tiny", n_images=192, data_seed=0, gan_steps=4, gan_minutes=1.0,
                 distill_steps=3, distill_minutes=0.5,
                 overrides=("train.batch=8", "train.checkpoint_every=2", "train.log_every=1", "segmenter.batch=4",

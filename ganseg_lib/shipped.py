@@ -6,7 +6,7 @@ A course checkpoint (kind "course") holds the config, both networks' weights in 
 where they came from (the command, steps, minutes).  Beside it, `NAME.metrics.json` records
 its SHA-256, the metrics of the run's own evaluation, and the metrics on a fixed small
 reproduction set (synthetic images rendered from a recorded seed); `SHA256SUMS` lists every
-shipped file.  `verify_course_checkpoint` recomputes those metrics, which is what the tests do.
+shipped file.  `reproduce_metrics` recomputes those metrics, which is what the tests do.
 """
 from __future__ import annotations
 
