@@ -82,7 +82,6 @@ def measure(job: dict) -> dict:
     from benchmarks.reference_arch import ReferenceGenerator, reference_iteration
     from ganseg_lib import Discriminator, Generator
     from ganseg_lib import train as T
-    from ganseg_lib.train import adam
     from ganseg_lib.segmenter import build_segmenter, distillation_loss
 
     torch.manual_seed(0)
@@ -105,8 +104,8 @@ def measure(job: dict) -> dict:
     gen_call = torch.compile(g) if job.get("compile") else g
     latents = g.sample_latents(batch, device=device)
     real = torch.rand(batch, 3, size, size, device=device) * 2 - 1
-    opt_g = adam(g.parameters(), cfg.train.lr_g, cfg.train.betas)
-    opt_d = adam(d.parameters(), cfg.train.lr_d, cfg.train.betas)
+    opt_g = T.adam(g.parameters(), cfg.train.lr_g, cfg.train.betas)
+    opt_d = T.adam(d.parameters(), cfg.train.lr_d, cfg.train.betas)
     r1_every, reg_every = cfg.loss.r1_interval, cfg.loss.reg_interval
     result: dict = {}
 
@@ -168,7 +167,7 @@ def measure(job: dict) -> dict:
         result["note"] = "released structure: D step keeps and back-propagates G's graph; GP every 16 D steps"
     elif stage in ("distill_step", "segmenter_inference"):
         seg = build_segmenter(cfg).to(device)
-        opt = adam(seg.parameters(), cfg.segmenter.lr, cfg.segmenter.betas)
+        opt = T.adam(seg.parameters(), cfg.segmenter.lr, cfg.segmenter.betas)
         g.eval()
         with torch.no_grad():
             out = g(latents)
