@@ -5,7 +5,8 @@ import torch
 from torch import nn
 
 from .config import GeneratorConfig
-from .layers import RelativePositionalEncoding, SPADEResBlock, make_grid, next_level, plan_margins
+from .layers import PartCondition, RelativePositionalEncoding, SPADEResBlock, make_grid, next_level, plan_margins
+from .layers import embedding_map  # noqa: F401  (eq. 4 / 7; the lessons import it from here)
 
 
 def heatmaps(centers: torch.Tensor, scales: torch.Tensor, grid: torch.Tensor, kind: str = "gaussian") -> torch.Tensor:
@@ -20,11 +21,6 @@ def heatmaps(centers: torch.Tensor, scales: torch.Tensor, grid: torch.Tensor, ki
     if kind == "gaussian":
         return torch.exp(-dist2 / sigma.pow(2))
     return (1.0 - dist2.clamp_min(1e-12).sqrt() / sigma).clamp_min(0.0)
-
-
-def embedding_map(weights: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
-    """sum_k weights_k(p) w_k: (B, K, H, W), (B, K, D) -> (B, D, H, W) (eq. 4 with H_k, eq. 7 with M_k)."""
-    return torch.einsum("bkhw,bkd->bdhw", weights, embeddings)
 
 
 class MaskGenerator(nn.Module):
@@ -57,7 +53,7 @@ class MaskGenerator(nn.Module):
         x = self.start(points.flatten(1, 2), make_grid(res[0], margins[0], dtype=dtype, device=device))
         for i, block in enumerate(self.blocks):
             grid = make_grid(res[i], margins[i] + self.cond_extra, dtype=dtype, device=device)
-            w_mask = embedding_map(heatmaps(centers, scales, grid, cfg.heatmap), embeddings)  # eq. 4
+            w_mask = PartCondition(heatmaps(centers, scales, grid, cfg.heatmap), embeddings)  # eq. 4, factored
             x = block(x, w_mask)  # eq. 6
             if i + 1 < len(res):
                 x = next_level(x, res, i, margins[i] - 2, margins[i + 1])

@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from ganseg_lib import PRESETS, Discriminator, Generator, Latents
-from ganseg_lib.layers import RelativePositionalEncoding, make_grid, plan_margins
+from ganseg_lib.layers import (SPADE, PartCondition, RelativePositionalEncoding, SPADEResBlock, condition_conv,
+                              make_grid, plan_margins)
 from ganseg_lib.masks import heatmaps
 from ganseg_lib.points import part_centers_and_scales
 
@@ -172,6 +173,40 @@ def test_positional_encoding_equals_eq5_literally():
     phase = math.pi * pe.fc(rel).permute(0, 3, 1, 2)
     expected = torch.cat((torch.sin(phase), torch.cos(phase)), dim=1)
     assert torch.allclose(pe(pts, grid), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("k, d, kernel", [(3, 8, 3), (4, 16, 1), (8, 4, 3)])  # the last is K >= D: dense path
+def test_factored_condition_conv_equals_conv_of_the_embedding_map(k, d, kernel):
+    # conv(sum_k A_k w_k) computed from the K maps with per-sample weights: values and all gradients
+    gen = torch.Generator().manual_seed(k)
+    weights = torch.rand(3, k, 9, 9, generator=gen, dtype=torch.float64, requires_grad=True)
+    emb = torch.randn(3, k, d, generator=gen, dtype=torch.float64, requires_grad=True)
+    conv = torch.nn.Conv2d(d, 5, kernel).double()
+    torch.nn.init.normal_(conv.bias)
+    cond = PartCondition(weights, emb)
+    out = condition_conv(conv, cond)
+    ref = conv(torch.einsum("bkhw,bkd->bdhw", weights, emb))
+    assert out.shape == ref.shape == (3, 5, 10 - kernel, 10 - kernel)
+    assert torch.allclose(out, ref, atol=1e-12)
+    probe = torch.randn(ref.shape, generator=gen, dtype=torch.float64)
+    grads = torch.autograd.grad((out * probe).sum(), (weights, emb, conv.weight, conv.bias))
+    ref_grads = torch.autograd.grad((ref * probe).sum(), (weights, emb, conv.weight, conv.bias))
+    for a, b in zip(grads, ref_grads):
+        assert torch.allclose(a, b, atol=1e-11)
+    assert torch.equal(cond.crop(2).weights, weights[..., 2:7, 2:7]) and cond.crop(2).side == 5
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_spade_blocks_accept_a_dense_or_a_factored_condition(shared):
+    torch.manual_seed(0)
+    block = SPADEResBlock(6, 4, cond_ch=8, hidden=5, share_hidden=shared, spade_kernel=1).double().eval()
+    x = torch.randn(2, 6, 7, 7, dtype=torch.float64)
+    cond = PartCondition(torch.rand(2, 3, 11, 11, dtype=torch.float64), torch.randn(2, 3, 8, dtype=torch.float64))
+    out = block(x, cond)
+    assert out.shape == (2, 4, 3, 3)  # two valid 3x3 convs
+    assert torch.allclose(out, block(x, cond.dense()), atol=1e-12)
+    spade = SPADE(6, 8, 5).double().eval()
+    assert torch.allclose(spade(x, cond), spade(x, cond.dense()), atol=1e-12)
 
 
 def test_margin_plan_covers_the_receptive_field():
