@@ -63,7 +63,7 @@ from IPython.display import display
 
 from ganseg_lib import Generator, course, viz
 from ganseg_lib.exercises import lesson02 as ex
-from ganseg_lib.layers import LEAK, SPADE, RelativePositionalEncoding, make_grid
+from ganseg_lib.layers import LEAK, SPADE, PartCondition, RelativePositionalEncoding, condition_conv, make_grid
 from ganseg_lib.masks import embedding_map, heatmaps
 
 print(course.describe_runtime())
@@ -211,6 +211,27 @@ x_hat = (x - x.mean(dim=(0, 2, 3), keepdim=True)) / torch.sqrt(
     x.var(dim=(0, 2, 3), unbiased=False, keepdim=True) + spade.norm.eps)
 assert torch.allclose((1 + gamma) * x_hat + beta, spade(x, cond), atol=1e-5)
 print("SPADE by hand matches layers.SPADE; gamma and beta are", tuple(gamma.shape), "(one value per pixel)")
+
+# %% [markdown]
+# **A free speed-up from linearity.** The hidden conv reads $\mathbf{W}_\text{mask} =
+# \sum_k \mathbf{H}_k \mathbf{w}_k$, and a convolution is linear, so
+#
+# $$\mathrm{Conv}(\mathbf{W}_\text{mask}) = \sum_k \mathrm{Conv}_{\mathbf{w}_k}(\mathbf{H}_k),
+# \qquad \mathrm{Conv}_{\mathbf{w}_k}[o] = \sum_d \mathrm{Conv}[o, d]\, w_{k,d}:$$
+#
+# the same conv applied to the $K$ heatmaps with weights mixed per sample from the embeddings.
+# It reads $K$ channels instead of $D_\text{emb}$ (8 instead of 64 in the paper), so the
+# library's `PartCondition` computes the SPADE hidden convs this way (`layers.condition_conv`):
+# the same numbers, up to float rounding, for a fraction of the work.
+
+# %%
+emb_demo = torch.randn(2, 3, 4)  # B = 2 samples, K = 3 parts, D_emb = 4
+maps_demo = torch.rand(2, 3, 9, 9)  # K per-part maps (heatmaps here)
+factored = condition_conv(spade.hidden, PartCondition(maps_demo, emb_demo))
+dense = spade.hidden(embedding_map(maps_demo, emb_demo))
+factored_err = (factored - dense).abs().max().item()
+print(f"per-part conv vs conv of W: max difference {factored_err:.1e}; multiply-adds per pixel "
+      f"{maps_demo.shape[1]} vs {emb_demo.shape[2]} input channels")
 
 # %% [markdown]
 # The masks are a softmax over $K+1$ channels, so at every pixel they sum to one: each pixel
@@ -387,6 +408,8 @@ probe = RelativePositionalEncoding(3, 8)
 pts, grd = torch.rand(1, 3, 2), make_grid(6, 2)
 with torch.no_grad():
     assert torch.allclose(probe(pts, grd), probe(pts + 0.37, grd + 0.37), atol=1e-4)
+# the SPADE condition conv is linear in W_mask: per-part convs give the same result
+assert factored_err < 1e-5
 # eq. 6: masks are a partition of unity over K+1 channels
 assert torch.allclose(out.masks.sum(dim=1), torch.ones_like(out.masks[:, 0]), atol=1e-5)
 # valid convolutions and exact margins: moving all points moves the masks exactly
