@@ -269,7 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch", type=int, help="images per step and process (overrides train.batch)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     t.add_argument("--force", action="store_true", help="start afresh even if --out holds a checkpoint")
-    t.add_argument("--set", nargs="+", metavar="FIELD=VALUE", help="config overrides, e.g. train.lr_g=2e-4")
+    t.add_argument("--set", nargs="+", action="extend", metavar="FIELD=VALUE", help="config overrides, e.g. train.lr_g=2e-4")
     t.add_argument("--minutes", type=float, help="stop (with a checkpoint) after this much wall time")
     t.add_argument("--grid", type=int, default=32, help="generated images per sample grid (0: none)")
     t.add_argument("--keep-every", type=int, default=0, metavar="N",
@@ -283,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("run_dir", nargs="?", metavar="RUN", help="run folder (same as --run; torchrun needs this form)")
     d.add_argument("--run", help="run folder holding checkpoint.pt")
     d.add_argument("--steps", type=int, help="distillation steps (overrides segmenter.steps)")
-    d.add_argument("--set", nargs="+", metavar="FIELD=VALUE", help="segmenter overrides, e.g. segmenter.lr=1e-3")
+    d.add_argument("--set", nargs="+", action="extend", metavar="FIELD=VALUE", help="segmenter overrides, e.g. segmenter.lr=1e-3")
     common(d)
     d.set_defaults(func=cmd_distill)
 
@@ -304,7 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("demo", help="synthetic faces -> GAN -> segmenter -> metrics, end to end")
     m.add_argument("--fast", action="store_true", help="a seconds-long smoke version")
     m.add_argument("--out", default=str(DEMO_DIR))
-    m.add_argument("--set", nargs="+", metavar="FIELD=VALUE",
+    m.add_argument("--set", nargs="+", action="extend", metavar="FIELD=VALUE",
                    help="config overrides on top of the demo's preset, e.g. train.batch=8")
     common(m)
     m.set_defaults(func=cmd_demo)

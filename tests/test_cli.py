@@ -183,3 +183,14 @@ def test_distill_takes_the_run_folder_once(capsys, tmp_path):
     assert "once" in _error(capsys, ["distill"])
     assert "once" in _error(capsys, ["distill", str(tmp_path), "--run", str(tmp_path)])
     assert "no checkpoint" in _error(capsys, ["distill", str(tmp_path)])  # the form torchrun needs
+
+
+def test_repeated_set_flags_all_apply(tmp_path, faces):
+    # `--set a=1 --set b=2` must keep both (argparse's default would keep only the last flag)
+    run = tmp_path / "r"
+    assert main(["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(run), "--steps", "1",
+                 "--batch", "2", "--grid", "0", "--quiet", "--set", "generator.n_parts=3", "--set",
+                 "loss.lambda_con=2.5", "train.log_every=1"]) == 0
+    cfg = json.loads((run / "config.json").read_text())
+    assert cfg["generator"]["n_parts"] == 3
+    assert cfg["loss"]["lambda_con"] == 2.5 and cfg["train"]["log_every"] == 1
