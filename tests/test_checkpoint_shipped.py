@@ -54,13 +54,15 @@ def test_shipped_checkpoint_reproduces_its_metrics(path):
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_shipped_checkpoint_beats_the_references(path):
     # every shipped segmenter finds its objects: foreground IoU well above calling everything
-    # foreground; the faces one also beats the centre box, and its part centres carry more than
-    # the object's position (landmark error below the regression from the true foreground centroid)
+    # foreground; the faces one reaches the pipeline issue's bar (foreground IoU >= 0.8) and its part
+    # centres carry more than the object's position (landmark error below the regression from the
+    # true foreground centroid)
     m = json.loads(metrics_path(path).read_text())["reproduce"]["metrics"]
     refs = m["foreground"]["references"]
     assert m["foreground"]["iou"] > refs["all_foreground"] + 0.05
     if path.name.startswith("faces-"):
         assert m["foreground"]["iou"] > refs["centre_box"] + 0.05
+        assert m["foreground"]["iou"] >= 0.8
         marks = m["landmarks"]
         assert marks["error_pct"] < marks["references_pct"]["localisation_only"]
         assert marks["x_mean_shape"] < 1.0
