@@ -272,10 +272,10 @@ def main(argv: list[str] | None = None) -> None:
             jobs.append({**base, "preset": preset, "label": preset, "stage": stage, "batch": batch})
     if not args.no_scaling:
         for size in (32, 64, 128):
-            jobs.append({**base, "scaling": {"size": size, "n_parts": 8}, "label": f"paper-arch {size}px K8",
+            jobs.append({**base, "scaling": {"size": size, "n_parts": 8, "series": "size"}, "label": f"paper-arch {size}px K8",
                          "stage": "g_forward_backward", "batch": 2, "preset": None})
         for k in (4, 8, 16):
-            jobs.append({**base, "scaling": {"size": 64, "n_parts": k}, "label": f"paper-arch 64px K{k}",
+            jobs.append({**base, "scaling": {"size": 64, "n_parts": k, "series": "n_parts"}, "label": f"paper-arch 64px K{k}",
                          "stage": "g_forward_backward", "batch": 2, "preset": None})
 
     matmul = run_job({**base, "stage": "matmul", "label": "matmul", "batch": 1})

@@ -348,8 +348,10 @@ def speed_report(report: dict) -> plt.Figure:
     if scaling:
         ax = axes[0, 1]
         for key, fixed, marker in (("size", "n_parts", "o"), ("n_parts", "size", "s")):
+            # each curve holds its own rows (64 px with K = 8 is measured once per curve)
             pts = sorted((r["scaling"][key], r["seconds"] / r["batch"]) for r in scaling
-                         if r["scaling"][fixed] == (8 if fixed == "n_parts" else 64))
+                         if r["scaling"].get("series", key) == key
+                         and r["scaling"][fixed] == (8 if fixed == "n_parts" else 64))
             if pts:
                 ax.plot(*zip(*pts), marker=marker, label=f"over {'resolution (K=8)' if key == 'size' else 'K (64 px)'}")
         ax.set_xscale("log", base=2)
