@@ -6,8 +6,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import GeneratorConfig
-from .layers import (ADAIN_BLOCK_SHRINK, LEAK, SPADE_BLOCK_SHRINK, AdaINConvBlock, PartCondition,
-                     RelativePositionalEncoding, SPADEResBlock, crop, make_grid, mlp, next_level, plan_margins)
+from .layers import (ADAIN_BLOCK_SHRINK, LEAK, SPADE_BLOCK_SHRINK, AdaINConvBlock, RelativePositionalEncoding,
+                     SPADEResBlock, crop, make_grid, mlp, next_level, part_condition, plan_margins)
 
 
 class ForegroundGenerator(nn.Module):
@@ -35,7 +35,7 @@ class ForegroundGenerator(nn.Module):
             masks_i = crop(part_masks, self.mask_margin - self.cond_margins[i] * factor)
             if factor > 1:
                 masks_i = F.avg_pool2d(masks_i, factor)
-            x = block(x, PartCondition(masks_i, embeddings))  # W_fg (eq. 7) conditions every SPADE (eq. 8)
+            x = block(x, part_condition(masks_i, embeddings))  # W_fg (eq. 7) conditions every SPADE (eq. 8)
             if i + 1 < len(res):
                 x = next_level(x, res, i, margins[i] - SPADE_BLOCK_SHRINK, margins[i + 1])
         return x

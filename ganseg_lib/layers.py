@@ -144,7 +144,7 @@ class PartCondition:
     only ever read by the SPADE hidden conv.  A conv is linear, so conv(W) equals a conv of the
     K maps A_k with per-sample weights sum_d Conv.weight[:, d] w_k[d]: the same numbers for
     D_emb / K times fewer multiply-adds (8x for the paper's D_emb 64 and K 8), and the D_emb-
-    channel map W is never stored.  `condition_conv` picks the cheaper of the two.
+    channel map W is never stored.  `part_condition` picks the cheaper form once per block.
     """
 
     weights: torch.Tensor  # (B, K, H, W) per-part spatial weights A_k
@@ -165,6 +165,14 @@ class PartCondition:
 Condition = torch.Tensor | PartCondition
 
 
+def part_condition(weights: torch.Tensor, embeddings: torch.Tensor) -> Condition:
+    """W = sum_k A_k w_k in the cheaper form for the SPADE hidden convs: factored when K < D_emb,
+    else the dense map, computed once here for all SPADE layers of the block."""
+    if weights.shape[1] < embeddings.shape[-1]:
+        return PartCondition(weights, embeddings)
+    return embedding_map(weights, embeddings)
+
+
 def _side(cond: Condition) -> int:
     return cond.side if isinstance(cond, PartCondition) else cond.shape[-1]
 
@@ -174,12 +182,10 @@ def _crop_cond(cond: Condition, margin: int) -> Condition:
 
 
 def condition_conv(conv: nn.Conv2d, cond: Condition) -> torch.Tensor:
-    """conv(W) for a dense W or a PartCondition; equal up to float rounding, factored when K < D."""
+    """conv(W) for a dense W or a PartCondition (per-sample weights); equal up to float rounding."""
     if isinstance(cond, torch.Tensor):
         return conv(cond)
     b, k, h, w = cond.weights.shape
-    if k >= cond.embeddings.shape[-1]:
-        return conv(cond.dense())
     out_ch, _, kh, kw = conv.weight.shape
     # per-sample weights: V_b[o, k] = sum_d conv.weight[o, d] * w_bk[d], one group per sample
     weight = torch.einsum("odij,bkd->bokij", conv.weight, cond.embeddings).reshape(b * out_ch, k, kh, kw)

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from .config import GeneratorConfig
-from .layers import PartCondition, RelativePositionalEncoding, SPADEResBlock, make_grid, next_level, plan_margins
+from .layers import RelativePositionalEncoding, SPADEResBlock, make_grid, next_level, part_condition, plan_margins
 from .layers import embedding_map  # noqa: F401  (eq. 4 / 7; the lessons import it from here)
 
 
@@ -53,7 +53,7 @@ class MaskGenerator(nn.Module):
         x = self.start(points.flatten(1, 2), make_grid(res[0], margins[0], dtype=dtype, device=device))
         for i, block in enumerate(self.blocks):
             grid = make_grid(res[i], margins[i] + self.cond_extra, dtype=dtype, device=device)
-            w_mask = PartCondition(heatmaps(centers, scales, grid, cfg.heatmap), embeddings)  # eq. 4, factored
+            w_mask = part_condition(heatmaps(centers, scales, grid, cfg.heatmap), embeddings)  # eq. 4
             x = block(x, w_mask)  # eq. 6
             if i + 1 < len(res):
                 x = next_level(x, res, i, margins[i] - 2, margins[i + 1])

@@ -7,7 +7,7 @@ import torch
 
 from ganseg_lib import PRESETS, Discriminator, Generator, Latents
 from ganseg_lib.layers import (SPADE, PartCondition, RelativePositionalEncoding, SPADEResBlock, condition_conv,
-                              make_grid, plan_margins)
+                              make_grid, part_condition, plan_margins)
 from ganseg_lib.masks import heatmaps
 from ganseg_lib.points import part_centers_and_scales
 
@@ -175,7 +175,7 @@ def test_positional_encoding_equals_eq5_literally():
     assert torch.allclose(pe(pts, grid), expected, atol=1e-12)
 
 
-@pytest.mark.parametrize("k, d, kernel", [(3, 8, 3), (4, 16, 1), (8, 4, 3)])  # the last is K >= D: dense path
+@pytest.mark.parametrize("k, d, kernel", [(3, 8, 3), (4, 16, 1), (8, 4, 3)])  # the last has K >= D
 def test_factored_condition_conv_equals_conv_of_the_embedding_map(k, d, kernel):
     # conv(sum_k A_k w_k) computed from the K maps with per-sample weights: values and all gradients
     gen = torch.Generator().manual_seed(k)
@@ -194,6 +194,10 @@ def test_factored_condition_conv_equals_conv_of_the_embedding_map(k, d, kernel):
     for a, b in zip(grads, ref_grads):
         assert torch.allclose(a, b, atol=1e-11)
     assert torch.equal(cond.crop(2).weights, weights[..., 2:7, 2:7]) and cond.crop(2).side == 5
+    # the generator factors only when that reads fewer channels; otherwise it builds W once
+    picked = part_condition(weights, emb)
+    assert isinstance(picked, PartCondition) == (k < d)
+    assert torch.allclose(picked.dense() if k < d else picked, cond.dense(), atol=1e-12)
 
 
 @pytest.mark.parametrize("shared", [False, True])
