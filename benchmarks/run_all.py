@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import bench_data, bench_iteration, bench_presets, bench_speed
+from benchmarks import bench_data, bench_iteration, bench_pointwise, bench_presets, bench_speed
 
 
 def main() -> None:
@@ -15,6 +15,8 @@ def main() -> None:
     bench_data.main()
     print("== generator per preset against the released structure (benchmarks.bench_presets)")
     bench_presets.main([])
+    print("== 1x1 convolutions: oneDNN against one batched matmul (benchmarks.bench_pointwise)")
+    bench_pointwise.main([])
     print("== training iterations against the released structure, interleaved (benchmarks.bench_iteration)")
     bench_iteration.main(["--preset", "cpu-tiny", "--batch", "16", "--rounds", "5", "--iterations", "10"])
     bench_iteration.main(["--preset", "paper-celeba-wild", "--batch", "8", "--rounds", "2"])

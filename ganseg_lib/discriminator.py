@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import DiscriminatorConfig, GANSegConfig
-from .layers import LEAK, init_weights
+from .layers import LEAK, conv1x1, init_weights
 
 
 class DownBlock(nn.Module):
@@ -24,7 +24,7 @@ class DownBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.leaky_relu(self.conv1(x), LEAK)
         h = self.down(F.leaky_relu(self.conv2(h), LEAK))
-        return (h + self.skip(x)) * (1.0 / math.sqrt(2.0))
+        return (h + conv1x1(self.skip, x)) * (1.0 / math.sqrt(2.0))
 
 
 class Discriminator(nn.Module):

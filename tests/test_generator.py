@@ -7,7 +7,7 @@ import torch
 
 from ganseg_lib import PRESETS, Discriminator, Generator, Latents
 from ganseg_lib.layers import (SPADE, PartCondition, RelativePositionalEncoding, SPADEResBlock, condition_conv,
-                              make_grid, part_condition, plan_margins)
+                              conv1x1, make_grid, part_condition, plan_margins)
 from ganseg_lib.masks import heatmaps
 from ganseg_lib.points import part_centers_and_scales
 
@@ -198,6 +198,26 @@ def test_factored_condition_conv_equals_conv_of_the_embedding_map(k, d, kernel):
     picked = part_condition(weights, emb)
     assert isinstance(picked, PartCondition) == (k < d)
     assert torch.allclose(picked.dense() if k < d else picked, cond.dense(), atol=1e-12)
+
+
+@pytest.mark.parametrize("stride, bias", [(1, True), (2, True), (1, False)])
+def test_conv1x1_as_matmul_equals_the_convolution(stride, bias):
+    # values, gradients, and the second derivative R1 takes through the discriminator's shortcut
+    gen = torch.Generator().manual_seed(stride)
+    conv = torch.nn.Conv2d(6, 5, 1, stride=stride, bias=bias).double()
+    x = torch.randn(3, 6, 9, 9, generator=gen, dtype=torch.float64, requires_grad=True)
+    out, ref = conv1x1(conv, x), conv(x)
+    assert out.shape == ref.shape == (3, 5, 9 // stride + 9 % stride, 9 // stride + 9 % stride)
+    assert torch.allclose(out, ref, atol=1e-12)
+    probe = torch.randn(ref.shape, generator=gen, dtype=torch.float64)
+    params = (x,) + tuple(conv.parameters())
+    grads = torch.autograd.grad((out.tanh() * probe).sum(), params, create_graph=True)
+    ref_grads = torch.autograd.grad((ref.tanh() * probe).sum(), params, create_graph=True)
+    for a, b in zip(grads, ref_grads):
+        assert torch.allclose(a, b, atol=1e-12)
+    second = torch.autograd.grad(grads[0].square().sum(), conv.weight)[0]
+    ref_second = torch.autograd.grad(ref_grads[0].square().sum(), conv.weight)[0]
+    assert torch.allclose(second, ref_second, atol=1e-12)
 
 
 @pytest.mark.parametrize("shared", [False, True])
