@@ -3,8 +3,8 @@
     python -m benchmarks.bench_iteration --preset paper-celeba-wild --batch 8 --rounds 2
     python -m benchmarks.bench_iteration --preset cpu-tiny --batch 16 --rounds 5 --iterations 20
 
-One "iteration" is what `train.train()` does per step: a D step (R1 on its lazy interval) and
-a G step (concentration and area on theirs), as `train.d_step` / `train.g_step`.  The released
+One "iteration" is what `train.train()` does per step (`train.iteration`): a D step (R1 on its
+lazy interval), a G step (concentration and area on theirs) and the EMA update.  The released
 structure (`benchmarks.reference_arch`, built with the preset's widths) runs its own iteration:
 the D step keeps and back-propagates G's graph, gradient penalty every 16 D steps.  For the
 paper presets `paper-fast` runs in the same rounds.  All models live in one process and take
@@ -37,13 +37,9 @@ def ours(preset: str, batch: int):
     state = T.build_state(cfg, torch.device("cpu"), seed=0)
     size = cfg.generator.image_size
     real = torch.rand(batch, 3, size, size) * 2 - 1
-    loss = cfg.loss
 
     def step(i: int) -> None:
-        T.d_step(state.g, state.d, state.opt_d, real, state.g.sample_latents(batch), cfg,
-                 do_r1=i % loss.r1_interval == 0)
-        T.g_step(state.g, state.d, state.opt_g, state.g.sample_latents(batch), cfg, do_reg=i % loss.reg_interval == 0)
-        T.ema_update(state.g_ema, state.g, cfg.train.ema_decay)
+        T.iteration(state, cfg, real, state.g.sample_latents(batch), state.g.sample_latents(batch), i)
     return step
 
 

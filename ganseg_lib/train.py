@@ -30,7 +30,7 @@ import random
 import shutil
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -172,6 +172,19 @@ def g_step(g: nn.Module, d: nn.Module, opt_g: torch.optim.Optimizer, latents, cf
         raise TrainingDiverged(f"generator loss is {loss.item()} ({_fmt(stats)})")
     opt_g.step()
     _all_reduce_mean([b for b in g.buffers() if b.is_floating_point()], world)  # BatchNorm statistics
+    return stats
+
+
+def iteration(state: GANState, cfg: GANSegConfig, real: torch.Tensor, d_latents, g_latents, step: int,
+              world: int = 1, autocast=nullcontext) -> dict[str, float]:
+    """Training iteration `step` (1-based), as `train` runs it: a D step with R1 on its lazy
+    interval, a G step with the mask losses on theirs, then the EMA update."""
+    lc = cfg.loss
+    stats = d_step(state.g, state.d, state.opt_d, real, d_latents, cfg, do_r1=step % lc.r1_interval == 0,
+                   world=world, autocast=autocast)
+    stats |= g_step(state.g, state.d, state.opt_g, g_latents, cfg, do_reg=step % lc.reg_interval == 0,
+                    world=world, autocast=autocast)
+    ema_update(state.g_ema, state.g, cfg.train.ema_decay)
     return stats
 
 
@@ -384,7 +397,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike, *
         for m in (state.g, state.d, state.g_ema):
             m.to(memory_format=torch.channels_last)
 
-    t, lc = cfg.train, cfg.loss
+    t = cfg.train
     shard = images[info.rank::info.world]  # this rank's share of the real images
     if info.device.type == "cuda":
         shard = shard.to(info.device)
@@ -426,12 +439,8 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike, *
             real = real_batch(shard, index.to(shard.device), info.device)
             if channels_last:
                 real = real.contiguous(memory_format=torch.channels_last)
-            stats = d_step(state.g, state.d, state.opt_d, real, latents, cfg,
-                           do_r1=step % lc.r1_interval == 0, world=info.world, autocast=autocast)
-            latents = state.g.sample_latents(t.batch, generator=state.sampler, device=info.device)
-            stats |= g_step(state.g, state.d, state.opt_g, latents, cfg,
-                            do_reg=step % lc.reg_interval == 0, world=info.world, autocast=autocast)
-            ema_update(state.g_ema, state.g, t.ema_decay)
+            g_latents = state.g.sample_latents(t.batch, generator=state.sampler, device=info.device)
+            stats = iteration(state, cfg, real, latents, g_latents, step, world=info.world, autocast=autocast)
             state.step = step
             avg.add(stats)
             now = time.perf_counter()

@@ -72,7 +72,7 @@ from ganseg_lib.evaluate import evaluate_segmenter
 from ganseg_lib.exercises import lesson09 as ex
 from ganseg_lib.segmenter import distill, predict
 from ganseg_lib.shipped import REPRO_TEST, REPRO_TRAIN, metrics_path, reproduction_set
-from ganseg_lib.train import build_state, d_step, g_step, real_batch, train
+from ganseg_lib.train import build_state, iteration, real_batch, train
 
 print(course.describe_runtime())
 FAST = course.fast_mode()
@@ -287,7 +287,7 @@ else:
 
 
 def time_iterations(preset: str, batch: int, iterations: int, device: torch.device) -> float:
-    """Seconds per training iteration (one D step with R1 + one G step with the mask losses)."""
+    """Seconds per training iteration (`train.iteration`: D step with R1, G step with the mask losses, EMA)."""
     cfg = apply_overrides(get_preset(preset), [f"train.batch={batch}"])
     st = build_state(cfg, device, seed=0)
     size = cfg.generator.image_size
@@ -295,17 +295,16 @@ def time_iterations(preset: str, batch: int, iterations: int, device: torch.devi
     index = torch.arange(batch)
     rng = torch.Generator().manual_seed(0)
 
-    def iteration():
-        d_step(st.g, st.d, st.opt_d, real_batch(reals, index, device), st.g.sample_latents(batch, rng, device),
-               cfg, do_r1=True)
-        g_step(st.g, st.d, st.opt_g, st.g.sample_latents(batch, rng, device), cfg, do_reg=True)
+    def one():  # step 0 is on every lazy interval: R1 and the mask losses both run (the slowest kind)
+        iteration(st, cfg, real_batch(reals, index, device), st.g.sample_latents(batch, rng, device),
+                  st.g.sample_latents(batch, rng, device), step=0)
 
-    iteration()  # warm-up
+    one()  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(iterations):
-        iteration()
+        one()
     if device.type == "cuda":
         torch.cuda.synchronize()
     return (time.perf_counter() - start) / iterations
