@@ -197,10 +197,10 @@ def condition_conv(conv: nn.Conv2d, cond: Condition) -> torch.Tensor:
 def conv1x1(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
     """conv(x) for a 1x1 conv (any stride, no padding) as one batched matmul on CPU.
 
-    oneDNN's 1x1 convolution on NCHW maps at 8-32 channels is pathologically slow on CPU (up to
-    12x slower forward and 4x slower forward+backward than `baddbmm` at 16 channels, 60 px; at
-    the paper's widths `baddbmm` is on par or faster: benchmarks/bench_pointwise.py).  GPUs keep
-    the convolution kernel.  Equal to `conv(x)` up to float rounding.
+    oneDNN's 1x1 convolution on NCHW maps at 16 channels is very slow on CPU: at 60 px, 6-12x
+    slower forward and about 2x slower forward+backward than `baddbmm`; at the paper's widths the
+    two are on par (0.8-1.6x across runs; benchmarks/bench_pointwise.py).  GPUs keep the
+    convolution kernel.  Equal to `conv(x)` up to float rounding.
     """
     if x.device.type != "cpu":
         return conv(x)
