@@ -1,4 +1,4 @@
-"""1x1 convolutions on CPU: oneDNN's conv kernel against one batched matmul (`layers.conv1x1`).
+"""1x1 convolutions on CPU: oneDNN's conv kernel against one batched matmul (`layers.PointwiseConv2d`).
 
 The shapes are those of the SPADE gamma/beta convs (`spade_kernel=1`) in cpu-tiny and
 paper-fast, and the discriminator's shortcut.  Median milliseconds of forward and of
@@ -13,13 +13,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from ganseg_lib.layers import conv1x1
+from benchmarks.bench_speed import _time
+from ganseg_lib.checkpoint import atomic_write_text
+from ganseg_lib.layers import PointwiseConv2d
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # (label, batch, in channels, out channels, side)
@@ -32,20 +33,16 @@ SHAPES = [("cpu-tiny gamma/beta, 32-px level", 16, 16, 16, 60),
 
 
 def _median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return 1e3 * statistics.median(times)
+    return 1e3 * statistics.median(_time(fn, torch.device("cpu"), 1, repeats))
 
 
 def measure(batch: int, cin: int, cout: int, side: int, repeats: int) -> dict:
     conv = nn.Conv2d(cin, cout, 1)
+    pointwise = PointwiseConv2d(cin, cout)
+    pointwise.load_state_dict(conv.state_dict())
     x = torch.randn(batch, cin, side, side, requires_grad=True)
     out = {}
-    for name, fn in (("conv", conv), ("matmul", lambda t: conv1x1(conv, t))):
+    for name, fn in (("conv", conv), ("matmul", pointwise)):
         def forward_backward(fn=fn):
             y = fn(x)
             y.backward(torch.ones_like(y))
@@ -76,12 +73,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
         print(f"{label:38s} {r['conv_forward_ms']:8.2f} {r['conv_forward_backward_ms']:9.2f} "
               f"{r['matmul_forward_ms']:9.2f} {r['matmul_forward_backward_ms']:9.2f} "
               f"{r['speedup_forward']:7.2f}x {r['speedup_forward_backward']:7.2f}x", flush=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     report = {"threads": torch.get_num_threads(), "torch": torch.__version__, "rows": rows}
-    tmp = out / "pointwise.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2))
-    tmp.replace(out / "pointwise.json")
+    atomic_write_text(Path(args.out) / "pointwise.json", json.dumps(report, indent=2))
     return rows
 
 

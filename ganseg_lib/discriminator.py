@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import DiscriminatorConfig, GANSegConfig
-from .layers import LEAK, conv1x1, init_weights
+from .layers import LEAK, PointwiseConv2d, init_weights
 
 
 class DownBlock(nn.Module):
@@ -19,12 +19,12 @@ class DownBlock(nn.Module):
         self.conv1 = nn.Conv2d(in_ch, out_ch, 3, padding=1)
         self.conv2 = nn.Conv2d(out_ch, out_ch, 3, padding=1)
         self.down = nn.Conv2d(out_ch, out_ch, 3, padding=1, stride=2)
-        self.skip = nn.Conv2d(in_ch, out_ch, 1, stride=2)
+        self.skip = PointwiseConv2d(in_ch, out_ch, stride=2)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = F.leaky_relu(self.conv1(x), LEAK)
         h = self.down(F.leaky_relu(self.conv2(h), LEAK))
-        return (h + conv1x1(self.skip, x)) * (1.0 / math.sqrt(2.0))
+        return (h + self.skip(x)) * (1.0 / math.sqrt(2.0))
 
 
 class Discriminator(nn.Module):

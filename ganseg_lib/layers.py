@@ -194,26 +194,32 @@ def condition_conv(conv: nn.Conv2d, cond: Condition) -> torch.Tensor:
     return out.view(b, out_ch, out.shape[-2], out.shape[-1])
 
 
-def conv1x1(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
-    """conv(x) for a 1x1 conv (any stride, no padding) as one batched matmul on CPU.
+class PointwiseConv2d(nn.Conv2d):
+    """A 1x1 conv (any stride, no padding) that runs as one batched matmul on CPU.
 
     oneDNN's 1x1 convolution on NCHW maps at 16 channels is very slow on CPU: at 60 px, 6-12x
     slower forward and about 2x slower forward+backward than `baddbmm`; at the paper's widths the
     two are on par (0.8-1.6x across runs; benchmarks/bench_pointwise.py).  GPUs keep the
-    convolution kernel.  Equal to `conv(x)` up to float rounding.
+    convolution kernel.  Same parameters and state_dict as `nn.Conv2d(in_ch, out_ch, 1, stride)`;
+    equal to it up to float rounding.
     """
-    if x.device.type != "cpu":
-        return conv(x)
-    sy, sx = conv.stride
-    if sy > 1 or sx > 1:
-        x = x[:, :, ::sy, ::sx]
-    b, c, h, w = x.shape
-    weight = conv.weight.flatten(1).expand(b, -1, -1)
-    if conv.bias is None:
-        out = torch.bmm(weight, x.reshape(b, c, h * w))
-    else:
-        out = torch.baddbmm(conv.bias[None, :, None], weight, x.reshape(b, c, h * w))
-    return out.view(b, -1, h, w)
+
+    def __init__(self, in_ch: int, out_ch: int, stride: int = 1, bias: bool = True):
+        super().__init__(in_ch, out_ch, 1, stride=stride, bias=bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.device.type != "cpu":
+            return super().forward(x)
+        sy, sx = self.stride
+        if sy > 1 or sx > 1:
+            x = x[:, :, ::sy, ::sx]
+        b, c, h, w = x.shape
+        weight = self.weight.flatten(1).expand(b, -1, -1)
+        if self.bias is None:
+            out = torch.bmm(weight, x.reshape(b, c, h * w))
+        else:
+            out = torch.baddbmm(self.bias[None, :, None], weight, x.reshape(b, c, h * w))
+        return out.view(b, -1, h, w)
 
 
 class SPADE(nn.Module):
@@ -228,7 +234,7 @@ class SPADE(nn.Module):
         super().__init__()
         self.norm = nn.BatchNorm2d(channels, affine=False)
         self.hidden = nn.Conv2d(cond_channels, hidden, 3) if own_hidden else None
-        self.gamma_beta = nn.Conv2d(hidden, 2 * channels, kernel)
+        self.gamma_beta = PointwiseConv2d(hidden, 2 * channels) if kernel == 1 else nn.Conv2d(hidden, 2 * channels, kernel)
         self.reach = kernel // 2  # pixels the gamma/beta conv reads beyond x
 
     def forward(self, x: torch.Tensor, cond: Condition, hidden: torch.Tensor | None = None) -> torch.Tensor:
@@ -237,8 +243,7 @@ class SPADE(nn.Module):
             cond = _crop_cond(cond, (_side(cond) - x.shape[-1]) // 2 - self.reach - 1)
             hidden = F.leaky_relu(condition_conv(self.hidden, cond), LEAK)
         hidden = crop(hidden, (hidden.shape[-1] - x.shape[-1]) // 2 - self.reach)
-        gb = conv1x1(self.gamma_beta, hidden) if self.reach == 0 else self.gamma_beta(hidden)
-        gamma, beta = gb.chunk(2, dim=1)
+        gamma, beta = self.gamma_beta(hidden).chunk(2, dim=1)
         return torch.addcmul(beta, self.norm(x), 1.0 + gamma)
 
 

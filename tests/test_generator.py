@@ -7,7 +7,7 @@ import torch
 
 from ganseg_lib import PRESETS, Discriminator, Generator, Latents
 from ganseg_lib.layers import (SPADE, PartCondition, RelativePositionalEncoding, SPADEResBlock, condition_conv,
-                              conv1x1, make_grid, part_condition, plan_margins)
+                              PointwiseConv2d, make_grid, part_condition, plan_margins)
 from ganseg_lib.masks import heatmaps
 from ganseg_lib.points import part_centers_and_scales
 
@@ -201,12 +201,13 @@ def test_factored_condition_conv_equals_conv_of_the_embedding_map(k, d, kernel):
 
 
 @pytest.mark.parametrize("stride, bias", [(1, True), (2, True), (1, False)])
-def test_conv1x1_as_matmul_equals_the_convolution(stride, bias):
+def test_pointwise_conv_as_matmul_equals_the_convolution(stride, bias):
     # values, gradients, and the second derivative R1 takes through the discriminator's shortcut
     gen = torch.Generator().manual_seed(stride)
-    conv = torch.nn.Conv2d(6, 5, 1, stride=stride, bias=bias).double()
+    conv = PointwiseConv2d(6, 5, stride=stride, bias=bias).double()
     x = torch.randn(3, 6, 9, 9, generator=gen, dtype=torch.float64, requires_grad=True)
-    out, ref = conv1x1(conv, x), conv(x)
+    out = conv(x)
+    ref = torch.nn.functional.conv2d(x, conv.weight, conv.bias, stride=stride)
     assert out.shape == ref.shape == (3, 5, 9 // stride + 9 % stride, 9 // stride + 9 % stride)
     assert torch.allclose(out, ref, atol=1e-12)
     probe = torch.randn(ref.shape, generator=gen, dtype=torch.float64)
