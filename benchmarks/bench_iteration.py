@@ -26,6 +26,7 @@ import torch
 from benchmarks.reference_arch import ReferenceGenerator, reference_iteration
 from ganseg_lib import Discriminator
 from ganseg_lib import train as T
+from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.config import get_preset
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -101,9 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"iteration-{args.preset}-b{args.batch}.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2))
-    tmp.replace(path)
+    atomic_write_text(path, json.dumps(report, indent=2))
     print(f"wrote {path}")
     return report
 

@@ -306,9 +306,8 @@ def main(argv: list[str] | None = None) -> None:
     }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    tmp = out / "speed.json.tmp"
-    tmp.write_text(json.dumps(report, indent=2))
-    os.replace(tmp, out / "speed.json")
+    from ganseg_lib.checkpoint import atomic_write_text
+    atomic_write_text(out / "speed.json", json.dumps(report, indent=2))
     from ganseg_lib import viz
     viz.save_figure(viz.speed_report(report), out / "speed.png")
     print(f"wrote {out / 'speed.json'} and {out / 'speed.png'}")
