@@ -17,6 +17,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 test: $(STAMP)
+	$(BIN)/lint-imports
 	GANSEG_FAST=1 $(BIN)/python -m pytest -q tests
 	GANSEG_FAST=1 $(BIN)/python -m pytest -q --nbval-lax notebooks
 

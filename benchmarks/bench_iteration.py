@@ -25,7 +25,8 @@ import torch
 
 from benchmarks.reference_arch import ReferenceGenerator, reference_iteration
 from ganseg_lib import Discriminator
-from ganseg_lib import train as T
+from ganseg_lib.training.gan import iteration
+from ganseg_lib.training.state import build_state
 from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.config import get_preset
 
@@ -35,12 +36,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def ours(preset: str, batch: int):
     cfg = get_preset(preset)
     cfg = replace(cfg, train=replace(cfg.train, batch=batch))
-    state = T.build_state(cfg, torch.device("cpu"), seed=0)
+    state = build_state(cfg, torch.device("cpu"), seed=0)
     size = cfg.generator.image_size
     real = torch.rand(batch, 3, size, size) * 2 - 1
 
     def step(i: int) -> None:
-        T.iteration(state, cfg, real, state.g.sample_latents(batch), state.g.sample_latents(batch), i)
+        iteration(state, cfg, real, state.g.sample_latents(batch), state.g.sample_latents(batch), i)
     return step
 
 

@@ -20,7 +20,7 @@ from torch import nn
 
 from benchmarks.bench_speed import _time
 from ganseg_lib.checkpoint import atomic_write_text
-from ganseg_lib.layers import PointwiseConv2d
+from ganseg_lib.model.fast import PointwiseConv2d
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # (label, batch, in channels, out channels, side)

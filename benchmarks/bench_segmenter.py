@@ -36,8 +36,8 @@ def class_map(labels: torch.Tensor) -> torch.Tensor:
 
 def main() -> None:
     from data_prep import render
-    from ganseg_lib.metrics import foreground_from_masks, foreground_iou
-    from ganseg_lib.segmenter import Segmenter, distillation_loss, recalibrate_batchnorm
+    from ganseg_lib.evaluation.metrics import foreground_from_masks, foreground_iou
+    from ganseg_lib.training.segmenter import Segmenter, distillation_loss, recalibrate_batchnorm
 
     p = argparse.ArgumentParser()
     p.add_argument("--steps", type=int, default=300)

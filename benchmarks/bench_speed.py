@@ -81,8 +81,9 @@ def measure(job: dict) -> dict:
 
     from benchmarks.reference_arch import ReferenceGenerator, reference_iteration
     from ganseg_lib import Discriminator, Generator
-    from ganseg_lib import train as T
-    from ganseg_lib.segmenter import build_segmenter, distillation_loss
+    from ganseg_lib.training import gan
+    from ganseg_lib.training.state import adam
+    from ganseg_lib.training.segmenter import build_segmenter, distillation_loss
 
     torch.manual_seed(0)
     device = torch.device(job["device"])
@@ -104,8 +105,8 @@ def measure(job: dict) -> dict:
     gen_call = torch.compile(g) if job.get("compile") else g
     latents = g.sample_latents(batch, device=device)
     real = torch.rand(batch, 3, size, size, device=device) * 2 - 1
-    opt_g = T.adam(g.parameters(), cfg.train.lr_g, cfg.train.betas)
-    opt_d = T.adam(d.parameters(), cfg.train.lr_d, cfg.train.betas)
+    opt_g = adam(g.parameters(), cfg.train.lr_g, cfg.train.betas)
+    opt_d = adam(d.parameters(), cfg.train.lr_d, cfg.train.betas)
     r1_every, reg_every = cfg.loss.r1_interval, cfg.loss.reg_interval
     result: dict = {}
 
@@ -120,16 +121,16 @@ def measure(job: dict) -> dict:
         loss.backward()
 
     def d_plain():
-        T.d_step(gen_call, d, opt_d, real, latents, cfg, do_r1=False, autocast=autocast)
+        gan.d_step(gen_call, d, opt_d, real, latents, cfg, do_r1=False, autocast=autocast)
 
     def d_r1():
-        T.d_step(gen_call, d, opt_d, real, latents, cfg, do_r1=True, autocast=autocast)
+        gan.d_step(gen_call, d, opt_d, real, latents, cfg, do_r1=True, autocast=autocast)
 
     def g_plain():
-        T.g_step(gen_call, d, opt_g, latents, cfg, do_reg=False, autocast=autocast)
+        gan.g_step(gen_call, d, opt_g, latents, cfg, do_reg=False, autocast=autocast)
 
     def g_reg():
-        T.g_step(gen_call, d, opt_g, latents, cfg, do_reg=True, autocast=autocast)
+        gan.g_step(gen_call, d, opt_g, latents, cfg, do_reg=True, autocast=autocast)
 
     warm, reps = job["warmup"], job["repeats"]
     if stage in ("g_forward", "g_forward_backward"):
@@ -167,7 +168,7 @@ def measure(job: dict) -> dict:
         result["note"] = "released structure: D step keeps and back-propagates G's graph; GP every 16 D steps"
     elif stage in ("distill_step", "segmenter_inference"):
         seg = build_segmenter(cfg).to(device)
-        opt = T.adam(seg.parameters(), cfg.segmenter.lr, cfg.segmenter.betas)
+        opt = adam(seg.parameters(), cfg.segmenter.lr, cfg.segmenter.betas)
         g.eval()
         with torch.no_grad():
             out = g(latents)

@@ -18,8 +18,9 @@ from torch import nn
 
 from ganseg_lib import losses
 from ganseg_lib.config import GANSegConfig
-from ganseg_lib.discriminator import Discriminator
-from ganseg_lib.layers import make_grid, mlp
+from ganseg_lib.coords import make_grid
+from ganseg_lib.model.discriminator import Discriminator
+from ganseg_lib.model.layers import mlp
 
 MARGIN = 10  # px kept around every map, as released
 HIDDEN = 128  # SPADE hidden width, as released

@@ -1,6 +1,6 @@
 """`python -m ganseg_lib ...` is the `ganseg` command."""
 import sys
 
-from .cli import main
+from .app.cli import main
 
 sys.exit(main())

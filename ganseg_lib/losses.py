@@ -1,14 +1,14 @@
 """Training objectives (Sec. 3.4), each a pure function of tensors.
 
 Conventions: logits are (B,); masks (B, K, H, W) are the K part channels (background excluded);
-coordinates are (x, y) in [-1, 1] with pixel centres as in `layers.make_grid`.
+coordinates are (x, y) in [-1, 1] with pixel centres as in `coords.make_grid`.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from .layers import make_grid
+from .coords import make_grid
 
 
 def generator_loss(fake_logits: torch.Tensor) -> torch.Tensor:
@@ -21,16 +21,22 @@ def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> 
     return F.softplus(fake_logits).mean() + F.softplus(-real_logits).mean()
 
 
+def lazy(term: torch.Tensor, interval: int) -> torch.Tensor:
+    """A regulariser that runs only every `interval` steps, multiplied by the interval so that
+    its average strength is unchanged (lazy regularisation, StyleGAN2)."""
+    return interval * term
+
+
 def r1_penalty(real_logits: torch.Tensor, real_images: torch.Tensor, gamma: float, interval: int = 1) -> torch.Tensor:
     """Gradient penalty on real data, eq. 15 in its R1 form (Mescheder et al. 2018):
 
         interval * gamma / 2 * E_x ||grad_x D(x)||^2
 
     `real_images` must have requires_grad=True before D saw them.  Run lazily every
-    `interval` D steps; multiplying by the interval keeps the average strength unchanged.
+    `interval` D steps (`lazy`).
     """
     (grad,) = torch.autograd.grad(real_logits.sum(), real_images, create_graph=True)
-    return interval * 0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean()
+    return lazy(0.5 * gamma * grad.pow(2).flatten(1).sum(1).mean(), interval)
 
 
 def concentration_loss(part_masks: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:

@@ -5,12 +5,15 @@ Images are tensors in [-1, 1], (3, H, W) or (B, 3, H, W); masks (K+1, H, W), las
 """
 from __future__ import annotations
 
+import csv
 import os
-import tempfile
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+
+from .checkpoint import atomic_write
+from .coords import mask_centers
 
 
 def part_colors(n_parts: int) -> np.ndarray:
@@ -84,17 +87,9 @@ def sample_grid(images: torch.Tensor, masks: torch.Tensor | None = None, points:
 
 def save_figure(fig: plt.Figure, path: str | os.PathLike, dpi: int = 100) -> None:
     """Write the figure as PNG through a temporary file and an atomic rename, then close it."""
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
+        atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=dpi, format="png"))
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
         plt.close(fig)
 
 
@@ -260,10 +255,7 @@ def segmentation_overlays(images: torch.Tensor, masks: torch.Tensor, landmarks: 
     if images.dtype == torch.uint8:
         images = images.float() * (2.0 / 255.0) - 1.0
     masks = masks.detach().float().cpu()
-    grid = torch.stack(torch.meshgrid(*(((torch.arange(s) + 0.5) * 2.0 / s - 1.0) for s in masks.shape[-2:]),
-                                      indexing="ij")[::-1], dim=-1)  # (H, W, 2) as (x, y)
-    part = masks[:, :-1]
-    centers = torch.einsum("bkhw,hwc->bkc", part, grid) / part.sum(dim=(-2, -1))[..., None].clamp_min(1e-8)
+    centers = mask_centers(masks)  # (B, K, 2), as the landmark protocol reads them
     fig = sample_grid(images, masks, None, centers, ncols=ncols, title=title, cell_inches=cell_inches)
     if landmarks is not None:
         size = images.shape[-1]
@@ -276,8 +268,6 @@ def segmentation_overlays(images: torch.Tensor, masks: torch.Tensor, landmarks: 
 def loss_curves(log: str | os.PathLike | list[dict], columns: tuple[str, ...] = ("d_loss", "g_loss", "r1", "con", "area"),
                 title: str | None = None) -> plt.Figure:
     """Training losses against step, one panel per column, from a run's log.csv (or its rows)."""
-    import csv
-
     if not isinstance(log, list):
         with open(log, newline="") as f:
             log = list(csv.DictReader(f))

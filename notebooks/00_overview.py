@@ -54,7 +54,7 @@ import torch.nn.functional as F
 
 from data_prep import render
 from ganseg_lib import course, viz
-from ganseg_lib.exercises import lesson00 as ex
+from ganseg_lib.course.exercises import lesson00 as ex
 
 print(course.describe_runtime())
 

@@ -56,8 +56,8 @@ import torch
 from IPython.display import display
 
 from ganseg_lib import course, viz
-from ganseg_lib.exercises import lesson01 as ex
-from ganseg_lib.points import part_centers_and_scales
+from ganseg_lib.course.exercises import lesson01 as ex
+from ganseg_lib.model.points import part_centers_and_scales
 
 print(course.describe_runtime())
 

@@ -62,9 +62,12 @@ import torch.nn.functional as F
 from IPython.display import display
 
 from ganseg_lib import Generator, course, viz
-from ganseg_lib.exercises import lesson02 as ex
-from ganseg_lib.layers import LEAK, SPADE, PartCondition, RelativePositionalEncoding, condition_conv, make_grid
-from ganseg_lib.masks import embedding_map, heatmaps
+from ganseg_lib.course.exercises import lesson02 as ex
+from ganseg_lib.coords import make_grid
+from ganseg_lib.model.fast import PartCondition, condition_conv
+from ganseg_lib.model.layers import LEAK, RelativePositionalEncoding, embedding_map
+from ganseg_lib.model.masks import heatmaps
+from ganseg_lib.model.spade import SPADE
 
 print(course.describe_runtime())
 
@@ -221,7 +224,7 @@ print("SPADE by hand matches layers.SPADE; gamma and beta are", tuple(gamma.shap
 #
 # the same conv applied to the $K$ heatmaps with weights mixed per sample from the embeddings.
 # It reads $K$ channels instead of $D_\text{emb}$ (8 instead of 64 in the paper), so the
-# library's `PartCondition` computes the SPADE hidden convs this way (`layers.condition_conv`):
+# library's `PartCondition` computes the SPADE hidden convs this way (`fast.condition_conv`):
 # the same numbers, up to float rounding, for a fraction of the work.
 
 # %%

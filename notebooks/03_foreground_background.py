@@ -59,9 +59,8 @@ import torch.nn.functional as F
 from IPython.display import display
 
 from ganseg_lib import course, viz
-from ganseg_lib.exercises import lesson03 as ex
-from ganseg_lib.layers import LEAK, AdaIN, crop
-from ganseg_lib.masks import embedding_map
+from ganseg_lib.course.exercises import lesson03 as ex
+from ganseg_lib.model.layers import LEAK, AdaIN, crop, embedding_map
 
 print(course.describe_runtime())
 

@@ -59,9 +59,9 @@ import torch.nn.functional as F
 
 from ganseg_lib import Discriminator, course, losses, viz
 from ganseg_lib.config import get_preset
-from ganseg_lib.exercises import lesson04 as ex
-from ganseg_lib.layers import make_grid
-from ganseg_lib.masks import heatmaps
+from ganseg_lib.course.exercises import lesson04 as ex
+from ganseg_lib.coords import make_grid
+from ganseg_lib.model.masks import heatmaps
 
 print(course.describe_runtime())
 
@@ -244,11 +244,11 @@ plt.show()
 # \mathcal{L}(\mathcal{G}) = \mathcal{L}_\text{GAN}(\mathcal{G}) + \lambda_\text{con}\mathcal{L}_\text{con}(\mathcal{G}) + \lambda_\text{area}\mathcal{L}_\text{area}(\mathcal{G}).$$
 #
 # Here are the generator's terms for a batch from the course generator and a fresh, untrained
-# discriminator (lesson 07 trains them; `ganseg_lib.train` holds the steps).
+# discriminator (lesson 07 trains them; `ganseg_lib.training.gan` holds the steps).
 
 # %%
 g, trained = course.course_generator()
-full_cfg = g.full_config if g.full_config is not None else get_preset(preset)
+full_cfg = course.course_config()
 d = Discriminator(full_cfg).eval()
 latents = g.sample_latents(course.pick(4, 8), generator=torch.Generator().manual_seed(0))
 with torch.no_grad():

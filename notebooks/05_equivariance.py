@@ -69,10 +69,11 @@ from IPython.display import display
 from torch import nn
 
 from ganseg_lib import Latents, course, viz
-from ganseg_lib.exercises import lesson05 as ex
-from ganseg_lib.layers import LEAK, RelativePositionalEncoding, crop, init_weights, make_grid
-from ganseg_lib.masks import embedding_map, heatmaps
-from ganseg_lib.points import part_centers_and_scales
+from ganseg_lib.course.exercises import lesson05 as ex
+from ganseg_lib.coords import make_grid
+from ganseg_lib.model.layers import LEAK, RelativePositionalEncoding, crop, embedding_map, init_weights
+from ganseg_lib.model.masks import heatmaps
+from ganseg_lib.model.points import part_centers_and_scales
 
 print(course.describe_runtime())
 

@@ -66,7 +66,7 @@ from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
 from ganseg_lib import Generator, course, viz
-from ganseg_lib.exercises import lesson06 as ex
+from ganseg_lib.course.exercises import lesson06 as ex
 
 print(course.describe_runtime())
 

@@ -18,7 +18,7 @@
 # **After this lesson you can**
 # 1. describe one training iteration: a D step (eq. 14-15, lazy R1) and a G step (eq. 13,
 #    16-17, every other step), then the EMA update;
-# 2. run `ganseg_lib.train.train` in chunks and watch samples, masks and loss curves evolve;
+# 2. run `ganseg_lib.training.gan.train` in chunks and watch samples, masks and loss curves evolve;
 # 3. read the loss curves: what a healthy adversarial game looks like, and what does not;
 # 4. recognise two failures — mode collapse and parts collapsing without the area loss — and
 #    measure them with a number;
@@ -68,11 +68,12 @@ import torch
 from data_prep.synthetic import render
 from ganseg_lib import course, losses, viz
 from ganseg_lib.checkpoint import load_checkpoint
-from ganseg_lib.cli import report
 from ganseg_lib.config import apply_overrides, get_preset
-from ganseg_lib.exercises import lesson07 as ex
-from ganseg_lib.shipped import load_course_checkpoint, metrics_path
-from ganseg_lib.train import build_state, d_step, ema_update, g_step, real_batch, train
+from ganseg_lib.course.exercises import lesson07 as ex
+from ganseg_lib.app.shipped import load_course_checkpoint, metrics_path
+from ganseg_lib.evaluation.evaluate import report
+from ganseg_lib.training.gan import TrainOptions, d_step, ema_update, g_step, real_batch, train
+from ganseg_lib.training.state import build_state
 
 print(course.describe_runtime())
 FAST = course.fast_mode()
@@ -119,7 +120,7 @@ plt.show()
 #   oscillate from step to step; their average draws cleaner samples, and it is what every later
 #   stage (distillation, evaluation) uses.
 #
-# `train.d_step`, `train.g_step` and `train.ema_update` are exactly these; `train.train` loops
+# `gan.d_step`, `gan.g_step` and `gan.ema_update` are exactly these; `gan.train` loops
 # over them. Here are two iterations done by hand, with R1 and the mask losses switched on:
 
 # %%
@@ -170,7 +171,7 @@ for chunk in range(CHUNKS):
     else:
         chunk_cfg = apply_overrides(cfg, ["train.steps=1000000"])
         budget = 60 * CHUNK_MINUTES
-    state = train(chunk_cfg, images, run, resume=chunk > 0, progress=False, time_budget_s=budget)
+    state = train(chunk_cfg, images, run, TrainOptions(resume=chunk > 0, progress=False, time_budget_s=budget))
     with torch.no_grad():
         sample = state.g_ema(fixed)
     history.append({"step": state.step, "minutes": state.elapsed / 60, "diversity": diversity(sample.image),
@@ -426,7 +427,7 @@ print("lesson 07 checks passed")
 # ## Summary
 #
 # * One iteration = a D step (eq. 14, lazy R1 eq. 15) + a G step (eq. 13, and eq. 16-17 every
-#   other step) + an EMA update; `train.train` loops, checkpoints and logs, and resumes exactly.
+#   other step) + an EMA update; `gan.train` loops, checkpoints and logs, and resumes exactly.
 # * Healthy curves hover near the no-winner values ($\approx 1.39$ and $0.69$); a D loss
 #   sliding to 0 is D winning. Sample grids and a diversity number catch what curves miss.
 # * Mode collapse: with a D that does not learn, every latent goes to the same image.

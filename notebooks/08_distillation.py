@@ -68,12 +68,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganseg_lib import course, metrics, viz
+from ganseg_lib import course, viz
+from ganseg_lib.evaluation import metrics
 from ganseg_lib.config import apply_overrides
-from ganseg_lib.evaluate import evaluate_segmenter
-from ganseg_lib.exercises import lesson08 as ex
-from ganseg_lib.segmenter import Segmenter, dice_loss, distill, distillation_loss, generated_pairs, predict
-from ganseg_lib.shipped import REPRO_TEST, REPRO_TRAIN, metrics_path, reproduction_set
+from ganseg_lib.evaluation.evaluate import evaluate_segmenter, report
+from ganseg_lib.course.exercises import lesson08 as ex
+from ganseg_lib.training.segmenter import Segmenter, dice_loss, distill, distillation_loss, generated_pairs, predict
+from ganseg_lib.app.shipped import REPRO_TEST, REPRO_TRAIN, metrics_path, reproduction_set
 
 print(course.describe_runtime())
 

@@ -65,14 +65,15 @@ import scipy.stats
 import torch
 
 from data_prep.synthetic import DOMAINS, render
-from ganseg_lib import PRESETS, Discriminator, Generator, course, losses, metrics, viz
-from ganseg_lib.cli import report
+from ganseg_lib import PRESETS, Discriminator, Generator, course, losses, viz
 from ganseg_lib.config import apply_overrides, get_preset
-from ganseg_lib.evaluate import evaluate_segmenter
-from ganseg_lib.exercises import lesson09 as ex
-from ganseg_lib.segmenter import distill, predict
-from ganseg_lib.shipped import REPRO_TEST, REPRO_TRAIN, metrics_path, reproduction_set
-from ganseg_lib.train import build_state, iteration, real_batch, train
+from ganseg_lib.evaluation.evaluate import evaluate_segmenter, report
+from ganseg_lib.course.exercises import lesson09 as ex
+from ganseg_lib.training.segmenter import distill, predict
+from ganseg_lib.app.shipped import REPRO_TEST, REPRO_TRAIN, metrics_path, reproduction_set
+from ganseg_lib.evaluation import metrics
+from ganseg_lib.training.gan import TrainOptions, iteration, real_batch, train
+from ganseg_lib.training.state import build_state
 
 print(course.describe_runtime())
 FAST = course.fast_mode()
@@ -204,8 +205,8 @@ def mask_geometry(gen, n: int = 64) -> dict[str, float]:
 def run_variant(name: str, overrides: list[str]) -> dict:
     cfg = apply_overrides(get_preset("cpu-tiny"), BUDGET + overrides)
     run = Path(tempfile.mkdtemp(prefix="ganseg-lesson09-"))
-    state = train(cfg, train_images, run, seed=0, progress=False,
-                  time_budget_s=None if GAN_MINUTES is None else 60 * GAN_MINUTES)
+    state = train(cfg, train_images, run, TrainOptions(
+        seed=0, progress=False, time_budget_s=None if GAN_MINUTES is None else 60 * GAN_MINUTES))
     deadline = None if DISTILL_MINUTES is None else time.perf_counter() + 60 * DISTILL_MINUTES
     seg = distill(state.cfg, state.g_ema, run / "segmenter.pt", steps=DISTILL_STEPS, progress=False,
                   stop=None if deadline is None else (lambda step: time.perf_counter() > deadline))
@@ -287,7 +288,7 @@ else:
 
 
 def time_iterations(preset: str, batch: int, iterations: int, device: torch.device) -> float:
-    """Seconds per training iteration (`train.iteration`: D step with R1, G step with the mask losses, EMA)."""
+    """Seconds per training iteration (`gan.iteration`: D step with R1, G step with the mask losses, EMA)."""
     cfg = apply_overrides(get_preset(preset), [f"train.batch={batch}"])
     st = build_state(cfg, device, seed=0)
     size = cfg.generator.image_size
@@ -412,7 +413,7 @@ if not FAST:
 for domain, record in records.items():
     rec = record["reproduce"]
     if rec["metrics"].get("landmarks") and not FAST:
-        from ganseg_lib.shipped import reproduce_metrics
+        from ganseg_lib.app.shipped import reproduce_metrics
         again, digest = reproduce_metrics(shipped[domain], domain)
         assert digest == rec["images_sha256"]
         assert abs(again["landmarks"]["error_pct"] - rec["metrics"]["landmarks"]["error_pct"]) < 1e-3

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ganseg_lib.checkpoint import sha256_file
-from ganseg_lib.shipped import load_course_checkpoint, metrics_path, reproduce_metrics
+from ganseg_lib.app.shipped import load_course_checkpoint, metrics_path, reproduce_metrics
 
 FOLDER = Path(__file__).resolve().parent.parent / "checkpoints"
 SHIPPED = sorted(FOLDER.glob("*.pt"))

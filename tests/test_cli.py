@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import data_prep
-from ganseg_lib.cli import main
+from ganseg_lib.app.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -153,7 +153,7 @@ def test_evaluation_without_landmarks_says_what_is_skipped(capsys, tmp_path, tra
 
 def test_console_exit_status_and_module_entry(tmp_path):
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), OMP_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, "-m", "ganseg_lib.cli", "train", "--data", str(tmp_path / "x"),
+    done = subprocess.run([sys.executable, "-m", "ganseg_lib", "train", "--data", str(tmp_path / "x"),
                            "--preset", "cpu-tiny", "--out", str(tmp_path / "r")],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 2
@@ -162,7 +162,7 @@ def test_console_exit_status_and_module_entry(tmp_path):
 
 def test_export_makes_a_course_checkpoint(tmp_path, trained_run):
     from ganseg_lib.checkpoint import sha256_file
-    from ganseg_lib.shipped import export_course_checkpoint, load_course_checkpoint, metrics_path
+    from ganseg_lib.app.shipped import export_course_checkpoint, load_course_checkpoint, metrics_path
 
     out = tmp_path / "ship" / "faces-32.pt"
     info = export_course_checkpoint(trained_run, out, "faces", command="ganseg train ...", n_train=24, n_test=8)

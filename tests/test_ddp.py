@@ -21,13 +21,13 @@ def _worker(rank: int, world: int, port: int, run: str, out: str) -> None:
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port), OMP_NUM_THREADS="1")
     torch.set_num_threads(1)
-    from ganseg_lib.segmenter import distill
-    from ganseg_lib.train import train
+    from ganseg_lib.training.segmenter import distill
+    from ganseg_lib.training.gan import TrainOptions, train
 
     try:
         for steps, resume in ((3, False), (5, True)):  # train, then continue from the checkpoint
             cfg = tiny_config(steps=steps, checkpoint_every=2)
-            state = train(cfg, tiny_images(), run, resume=resume, progress=False, grid_samples=0)
+            state = train(cfg, tiny_images(), run, TrainOptions(resume=resume, progress=False, grid_samples=0))
             seg = distill(cfg, state.g_ema, os.path.join(run, "seg.pt"), steps=2, progress=False, world=world,
                           rank=rank)
             torch.save({"g": state.g.state_dict(), "d": state.d.state_dict(), "g_ema": state.g_ema.state_dict(),

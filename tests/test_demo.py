@@ -1,8 +1,8 @@
 """`ganseg demo --fast`: the whole path (data, GAN, distillation, evaluation, report) in seconds."""
 import json
 
-from ganseg_lib import demo
-from ganseg_lib.cli import main
+from ganseg_lib.app import demo
+from ganseg_lib.app.cli import main
 
 
 def test_demo_fast_runs_end_to_end(tmp_path, capsys):

@@ -5,14 +5,14 @@ import pkgutil
 
 import pytest
 
-import ganseg_lib.exercises as exercises
-from ganseg_lib.exercises import Exercise, ExerciseError
+import ganseg_lib.course.exercises as exercises
+from ganseg_lib.course.exercises import Exercise, ExerciseError
 
 
 def all_exercises():
     found = []
     for info in pkgutil.iter_modules(exercises.__path__):
-        module = importlib.import_module(f"ganseg_lib.exercises.{info.name}")
+        module = importlib.import_module(f"ganseg_lib.course.exercises.{info.name}")
         for ex in getattr(module, "EXERCISES", []):
             found.append(pytest.param(ex, id=f"{info.name}:{ex.title}"))
     return found

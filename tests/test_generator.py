@@ -6,10 +6,12 @@ import pytest
 import torch
 
 from ganseg_lib import PRESETS, Discriminator, Generator, Latents
-from ganseg_lib.layers import (SPADE, PartCondition, RelativePositionalEncoding, SPADEResBlock, condition_conv,
-                              PointwiseConv2d, make_grid, part_condition, plan_margins)
-from ganseg_lib.masks import heatmaps
-from ganseg_lib.points import part_centers_and_scales
+from ganseg_lib.coords import make_grid
+from ganseg_lib.model.fast import PartCondition, PointwiseConv2d, condition_conv, part_condition
+from ganseg_lib.model.layers import RelativePositionalEncoding, plan_margins
+from ganseg_lib.model.masks import heatmaps
+from ganseg_lib.model.points import part_centers_and_scales
+from ganseg_lib.model.spade import SPADE, SPADEResBlock
 
 
 def n_params(module):

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from ganseg_lib import metrics
-from ganseg_lib.evaluate import EvaluationError, LabelledImages, evaluate_masks, label_centers, what_is_skipped
+from ganseg_lib.evaluation import metrics
+from ganseg_lib.evaluation.evaluate import EvaluationError, LabelledImages, evaluate_masks, label_centers, what_is_skipped
 
 
 def test_pixel_grid_uses_pixel_centres():

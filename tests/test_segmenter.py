@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from _tiny import tiny_config
-from ganseg_lib.generator import Generator
-from ganseg_lib.segmenter import (ARCHS, Segmenter, SegmenterError, build_segmenter, dice_loss, distill,
+from ganseg_lib.model import Generator
+from ganseg_lib.training.segmenter import (ARCHS, Segmenter, SegmenterError, build_segmenter, dice_loss, distill,
                                   distillation_loss, generated_pairs, load_segmenter, predict, recalibrate_batchnorm)
 
 

@@ -13,8 +13,9 @@ from _tiny import tiny_config, tiny_images
 from ganseg_lib import losses
 from ganseg_lib.checkpoint import load_checkpoint
 from ganseg_lib.config import to_dict
-from ganseg_lib.generator import Generator
-from ganseg_lib.train import TrainingDiverged, build_state, d_step, ema_update, g_step, real_batch, train
+from ganseg_lib.model import Generator
+from ganseg_lib.training.gan import TrainingDiverged, TrainOptions, d_step, ema_update, g_step, real_batch, train
+from ganseg_lib.training.state import build_state
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -22,14 +23,17 @@ RUNNER = r"""
 import json, os, signal, sys
 import torch
 from ganseg_lib.config import from_dict
-from ganseg_lib.train import train
+from ganseg_lib.training import gan
 cfg = from_dict(json.loads(sys.argv[1]))
 run, kill_at, resume = sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
 images = torch.randint(0, 256, (48, 3, 16, 16), generator=torch.Generator().manual_seed(0), dtype=torch.uint8)
-def callback(step):
-    if step == kill_at:
+step_done = gan.iteration
+def iteration(state, cfg, real, d_latents, g_latents, step, **kw):
+    if step == kill_at + 1:  # step kill_at is complete, with its log row and checkpoint
         os.kill(os.getpid(), signal.SIGKILL)
-train(cfg, images, run, resume=resume, progress=False, callback=callback, grid_samples=4)
+    return step_done(state, cfg, real, d_latents, g_latents, step, **kw)
+gan.iteration = iteration
+gan.train(cfg, images, run, gan.TrainOptions(resume=resume, progress=False, grid_samples=4))
 """
 
 
@@ -153,7 +157,7 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
 
     monkeypatch.setattr(losses, "generator_loss", poisoned)
     with pytest.raises(TrainingDiverged) as err:
-        train(cfg, tiny_images(), tmp_path, progress=False, grid_samples=0)
+        train(cfg, tiny_images(), tmp_path, TrainOptions(progress=False, grid_samples=0))
     msg = str(err.value)
     assert "step 5" in msg and "last good checkpoint" in msg and "(step 4)" in msg and "\n" not in msg
     ck = load_checkpoint(tmp_path / "checkpoint.pt", "gan")
@@ -163,27 +167,29 @@ def test_nan_loss_stops_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch
 
 def test_train_refuses_images_of_the_wrong_size(tmp_path):
     with pytest.raises(ValueError, match="uint8 \\(N, 3, 16, 16\\)"):
-        train(tiny_config(), tiny_images(size=32), tmp_path, progress=False, grid_samples=0)
+        train(tiny_config(), tiny_images(size=32), tmp_path, TrainOptions(progress=False, grid_samples=0))
     assert not (tmp_path / "checkpoint.pt").exists()
 
 
 def test_resume_refuses_other_data(tmp_path):
     cfg = tiny_config(steps=2)
-    train(cfg, tiny_images(), tmp_path, progress=False, grid_samples=0)
+    train(cfg, tiny_images(), tmp_path, TrainOptions(progress=False, grid_samples=0))
     with pytest.raises(Exception, match="other data"):
-        train(tiny_config(steps=4), tiny_images(seed=1), tmp_path, resume=True, progress=False, grid_samples=0)
+        train(tiny_config(steps=4), tiny_images(seed=1), tmp_path,
+              TrainOptions(resume=True, progress=False, grid_samples=0))
 
 
 def test_keep_every_keeps_copies(tmp_path):
-    train(tiny_config(steps=4, checkpoint_every=1), tiny_images(), tmp_path, progress=False, grid_samples=0,
-          keep_every=2)
+    train(tiny_config(steps=4, checkpoint_every=1), tiny_images(), tmp_path,
+          TrainOptions(progress=False, grid_samples=0, keep_every=2))
     assert sorted(p.name for p in tmp_path.glob("checkpoint_step*.pt")) == ["checkpoint_step000002.pt",
                                                                            "checkpoint_step000004.pt"]
     assert load_checkpoint(tmp_path / "checkpoint_step000002.pt", "gan")["step"] == 2
 
 
 def test_time_budget_stops_with_a_checkpoint(tmp_path):
-    state = train(tiny_config(steps=1000), tiny_images(), tmp_path, progress=False, time_budget_s=0.0, grid_samples=0)
+    state = train(tiny_config(steps=1000), tiny_images(), tmp_path,
+                  TrainOptions(progress=False, time_budget_s=0.0, grid_samples=0))
     assert state.step == 1
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 1
     assert math.isfinite(state.elapsed)

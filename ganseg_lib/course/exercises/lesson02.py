@@ -5,8 +5,9 @@ import math
 
 import torch
 
-from ..layers import RelativePositionalEncoding, make_grid
-from ..masks import heatmaps
+from ...coords import make_grid
+from ...model.layers import RelativePositionalEncoding
+from ...model.masks import heatmaps
 from . import Exercise, expect_close, expect_tensor, fail
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import GeneratorConfig
-from .layers import RelativePositionalEncoding, SPADEResBlock, make_grid, next_level, part_condition, plan_margins
-from .layers import embedding_map  # noqa: F401  (eq. 4 / 7; the lessons import it from here)
+from ..config import GeneratorConfig
+from ..coords import make_grid
+from .fast import part_condition
+from .layers import SPADE_BLOCK_SHRINK, RelativePositionalEncoding, next_level, plan_margins
+from .spade import SPADEResBlock
 
 
 def heatmaps(centers: torch.Tensor, scales: torch.Tensor, grid: torch.Tensor, kind: str = "gaussian") -> torch.Tensor:
@@ -56,5 +58,5 @@ class MaskGenerator(nn.Module):
             w_mask = part_condition(heatmaps(centers, scales, grid, cfg.heatmap), embeddings)  # eq. 4
             x = block(x, w_mask)  # eq. 6
             if i + 1 < len(res):
-                x = next_level(x, res, i, margins[i] - 2, margins[i + 1])
+                x = next_level(x, res, i, margins[i] - SPADE_BLOCK_SHRINK, margins[i + 1])
         return x

@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from ..points import part_centers_and_scales
+from ...model.points import part_centers_and_scales
 from . import Exercise, expect_close, expect_tensor, fail
 
 

@@ -15,14 +15,18 @@ import json
 import os
 from pathlib import Path
 
-import torch
+import subprocess
 
-from .checkpoint import CheckpointError, atomic_write_text, load_checkpoint, save_checkpoint, sha256_file, state_to_half
-from .config import from_dict
-from .evaluate import LabelledImages, evaluate_segmenter
-from .generator import Generator
-from .segmenter import SEGMENTER, build_segmenter, load_segmenter
-from .train import CHECKPOINT, load_gan
+import torch
+from data_prep.synthetic import render
+
+from ..checkpoint import (CheckpointError, atomic_write_text, load_checkpoint, save_checkpoint, sha256_file,
+                          state_to_float, state_to_half)
+from ..config import from_dict
+from ..evaluation.evaluate import LabelledImages, evaluate_segmenter
+from ..model import Generator
+from ..training.segmenter import SEGMENTER, build_segmenter, load_segmenter
+from ..training.state import CHECKPOINT, load_gan
 
 REPRO_SEED = 20220601  # seed of the fixed reproduction set
 REPRO_TRAIN, REPRO_TEST = 512, 256  # images fitting the regression / scored
@@ -36,8 +40,6 @@ def metrics_path(path: str | os.PathLike) -> Path:
 def reproduction_set(domain: str, size: int, n_train: int = REPRO_TRAIN, n_test: int = REPRO_TEST,
                      seed: int = REPRO_SEED) -> tuple[LabelledImages, LabelledImages, str]:
     """The fixed small set: rendered synthetic images, split train/test; also their SHA-256."""
-    from data_prep.synthetic import render
-
     r = render(domain, n_train + n_test, size, seed=seed)
     digest = hashlib.sha256(r.images.numpy().tobytes()).hexdigest()
     protocol = r.domain.landmark_protocol
@@ -68,9 +70,9 @@ def load_course_checkpoint(path: str | os.PathLike, device: str | torch.device =
     ck = load_checkpoint(path, "course")
     cfg = from_dict(ck["config"])
     g = Generator(cfg)
-    g.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck["g_ema"].items()})
+    g.load_state_dict(state_to_float(ck["g_ema"]))
     seg = build_segmenter(cfg)
-    seg.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck["segmenter"].items()})
+    seg.load_state_dict(state_to_float(ck["segmenter"]))
     return cfg, g.to(device).eval().requires_grad_(False), seg.to(device).eval()
 
 
@@ -108,8 +110,6 @@ def export_course_checkpoint(run: Path, out: Path, domain: str, command: str = "
 
 def _git_commit() -> str:
     """The source tree's commit, when it is a git checkout (presets may change later)."""
-    import subprocess
-
     try:
         done = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
                               capture_output=True, text=True, timeout=10)

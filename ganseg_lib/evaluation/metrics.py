@@ -1,6 +1,6 @@
 """The paper's evaluation protocols (Sec. 4.1) as pure functions of arrays.
 
-Coordinates are (x, y) in [-1, 1] with pixel centres at (j + 0.5) * 2 / S - 1 (see config.py).
+Coordinates are (x, y) in [-1, 1] with pixel centres at (j + 0.5) * 2 / S - 1 (see coords.py).
 Masks are (N, K+1, H, W) soft or hard assignments whose last channel is the background.
 
 Protocols
@@ -38,29 +38,24 @@ import numpy as np
 import torch
 from sklearn.linear_model import LinearRegression
 
+from .. import coords
+
 
 def _np(x) -> np.ndarray:
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
 
 def pixel_grid(height: int, width: int) -> np.ndarray:
-    """(H, W, 2) pixel-centre coordinates (x, y) in [-1, 1]."""
-    xs = (np.arange(width) + 0.5) * 2.0 / width - 1.0
-    ys = (np.arange(height) + 0.5) * 2.0 / height - 1.0
-    gx, gy = np.meshgrid(xs, ys)
-    return np.stack([gx, gy], axis=-1)
+    """(H, W, 2) pixel-centre coordinates (x, y) in [-1, 1], float64 (`coords.pixel_grid`)."""
+    return coords.pixel_grid(height, width, dtype=torch.float64).numpy()
 
 
 def part_centers(masks, eps: float = 1e-8) -> np.ndarray:
     """Mask-weighted mean coordinate of each part: (N, K+1, H, W) -> (N, K, 2); background excluded.
 
-    A part with zero mass everywhere gets the image centre (0, 0).
+    A part with zero mass everywhere gets the image centre (0, 0).  In float64 (`coords.mask_centers`).
     """
-    m = _np(masks).astype(np.float64)[:, :-1]  # (N, K, H, W)
-    grid = pixel_grid(*m.shape[-2:])  # (H, W, 2)
-    mass = m.sum(axis=(-2, -1))  # (N, K)
-    centers = np.einsum("nkhw,hwc->nkc", m, grid) / (mass[..., None] + eps)
-    return centers
+    return coords.mask_centers(torch.from_numpy(_np(masks).astype(np.float64)), eps).numpy()
 
 
 def region_centroid(fg_masks, eps: float = 1e-8) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..layers import make_grid
+from ...coords import make_grid
 from . import Exercise, expect_close, expect_tensor, fail
 
 

@@ -6,7 +6,7 @@ import copy
 import torch
 from torch import nn
 
-from ..train import ema_update
+from ...training.gan import ema_update
 from . import Exercise, expect_close, fail
 
 

@@ -28,7 +28,7 @@ from typing import Any, Callable
 
 import torch
 
-from ..course import fast_mode
+from .. import fast_mode
 
 
 class ExerciseError(AssertionError):

@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import DiscriminatorConfig, GANSegConfig
-from .layers import LEAK, PointwiseConv2d, init_weights
+from ..config import DiscriminatorConfig, GANSegConfig
+from .fast import PointwiseConv2d
+from .layers import LEAK, init_weights
 
 
 class DownBlock(nn.Module):

@@ -2,16 +2,20 @@
 
 The train split fits the landmark regression; the test split is scored.  Every number comes
 with its references, so a reader sees what is learned beyond finding the object.
+`evaluate_run` adds the overlay figure, `report` turns the result into a few lines.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from ..config import GANSegConfig
+from ..training.segmenter import Segmenter, predict
+from ..viz import save_figure, segmentation_overlays
 from . import metrics
-from .segmenter import Segmenter, predict
 
 MAX_REGRESSION_IMAGES = 5000  # train images used to fit the landmark regression (the paper's ~5k)
 
@@ -146,3 +150,41 @@ def evaluate_segmenter(model: Segmenter, train: LabelledImages, test: LabelledIm
     train_masks = predict(model, train.images, device=device) if need_train else None
     test_masks = predict(model, test.images, device=device)
     return evaluate_masks(train_masks, train, test_masks, test), test_masks
+
+
+def evaluate_run(model: Segmenter, cfg: GANSegConfig, train: LabelledImages, test: LabelledImages, data: str,
+                 device: str | torch.device = "cpu", figures_dir: Path | None = None) -> dict:
+    """Score the segmenter of a run on `data` (its name, recorded) and draw overlays into figures_dir."""
+    result, test_masks = evaluate_segmenter(model, train, test, device)
+    result = {"data": data, "preset": cfg.name, "segmenter": cfg.segmenter.arch, **result}
+    if figures_dir is not None:
+        n = min(16, len(test.images))
+        fig = segmentation_overlays(test.images[:n], test_masks[:n],
+                                    None if test.landmarks is None else test.landmarks[:n],
+                                    title=f"{cfg.name}: distilled segmenter on held-out images")
+        save_figure(fig, figures_dir / "eval_overlays.png")
+    return result
+
+
+def report(result: dict) -> str:
+    """A few lines a reader can take in at once."""
+    lines = [f"evaluation on {result['n_test']} held-out images ({result['image_size']} px), "
+             f"regression fitted on {result['n_train']}:"]
+    lm = result.get("landmarks")
+    if lm is not None and "error_pct" in lm:
+        refs = lm["references_pct"]
+        lines.append(f"  landmark error {lm['error_pct']:.1f} % of inter-ocular distance "
+                     f"= {lm['x_mean_shape']:.2f} x mean shape ({refs['mean_shape']:.1f} %)")
+        if "localisation_only" in refs:
+            lines.append(f"    references: localisation only {refs['localisation_only']:.1f} %"
+                         + (f", ground-truth part centres {refs['ground_truth_parts']:.1f} %"
+                            if "ground_truth_parts" in refs else ""))
+    elif lm is not None:
+        lines.append(f"  keypoint error {lm['mean_px']:.2f} px per point (MAE sum {lm['mae_px']:.1f} px) "
+                     f"= {lm['x_mean_shape']:.2f} x mean shape")
+    fg = result.get("foreground")
+    if fg is not None:
+        r = fg["references"]
+        lines.append(f"  foreground IoU {fg['iou']:.3f} (all-foreground {r['all_foreground']:.3f}, "
+                     f"centre box {r['centre_box']:.3f})")
+    return "\n".join(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import GeneratorConfig
+from ..config import GeneratorConfig
 from .layers import mlp
 
 

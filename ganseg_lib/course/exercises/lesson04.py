@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .. import losses
+from ... import losses
 from . import Exercise, expect_close, fail
 
 

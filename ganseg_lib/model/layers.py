@@ -1,5 +1,6 @@
-"""Building blocks shared by the levels: coordinate grids with margins, the relative sin/cos
-positional encoding (eq. 5), SPADE and AdaIN normalisation, and their residual blocks.
+"""Building blocks shared by the levels: margins (eq. 12), the relative sin/cos positional
+encoding (eq. 5), the embedding map (eq. 4, 7), AdaIN and its conv block (eq. 10), MLPs.
+SPADE lives in `spade`; faster forms of the same operations in `fast`.
 
 Margins (eq. 12).  Every feature map is computed on a grid larger than the image so that
 what happens at the map's edge never reaches the image.  The paper pads each 3x3 conv with
@@ -12,8 +13,8 @@ that the output covers the image.  The result is exactly equivariant: moving all
 the background shift) by one pixel of the coarsest grid moves masks and image by the same
 amount, to float precision, everywhere in the image.
 
-Grids: a map at level side `r` with margin `m` has (r + 2m)^2 pixels; pixel j sits at
-x = (j - m + 0.5) * 2 / r - 1, so the central r x r pixels are the image.  Bilinear x2
+Grids (`coords.make_grid`): a map at level side `r` with margin `m` has (r + 2m)^2 pixels;
+pixel j sits at x = (j - m + 0.5) * 2 / r - 1, so the central r x r pixels are the image.  Bilinear x2
 up-sampling (align_corners=False) maps such a grid onto the side-2r grid with margin 2m,
 pixel centre onto pixel centre; its outermost output pixel is clamped, so one is cropped.
 """
@@ -27,15 +28,6 @@ import torch.nn.functional as F
 from torch import nn
 
 LEAK = 0.2  # negative slope of every leaky ReLU
-
-
-def make_grid(side: int, margin: int, *, dtype: torch.dtype = torch.float32,
-              device: torch.device | str | None = None) -> torch.Tensor:
-    """Pixel-centre coordinates of a side x side grid extended by `margin` px: (side+2m, side+2m, 2) as (x, y)."""
-    idx = torch.arange(side + 2 * margin, dtype=dtype, device=device)
-    ticks = (idx - margin + 0.5) * (2.0 / side) - 1.0
-    ys, xs = torch.meshgrid(ticks, ticks, indexing="ij")
-    return torch.stack((xs, ys), dim=-1)
 
 
 def crop(x: torch.Tensor, margin: int) -> torch.Tensor:
@@ -134,154 +126,6 @@ class RelativePositionalEncoding(nn.Module):
 def embedding_map(weights: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
     """sum_k weights_k(p) w_k: (B, K, H, W), (B, K, D) -> (B, D, H, W) (eq. 4 with H_k, eq. 7 with M_k)."""
     return torch.einsum("bkhw,bkd->bdhw", weights, embeddings)
-
-
-@dataclass(frozen=True)
-class PartCondition:
-    """A condition map W(p) = sum_k A_k(p) w_k kept as its two factors (eq. 4 and eq. 7).
-
-    The mask stack's W_mask (A = heatmaps H_k) and the foreground's W_fg (A = masks M_k) are
-    only ever read by the SPADE hidden conv.  A conv is linear, so conv(W) equals a conv of the
-    K maps A_k with per-sample weights sum_d Conv.weight[:, d] w_k[d]: the same numbers for
-    D_emb / K times fewer multiply-adds (8x for the paper's D_emb 64 and K 8), and the D_emb-
-    channel map W is never stored.  `part_condition` picks the cheaper form once per block.
-    """
-
-    weights: torch.Tensor  # (B, K, H, W) per-part spatial weights A_k
-    embeddings: torch.Tensor  # (B, K, D) part embeddings w_k
-
-    @property
-    def side(self) -> int:
-        return self.weights.shape[-1]
-
-    def crop(self, margin: int) -> PartCondition:
-        return PartCondition(crop(self.weights, margin), self.embeddings)
-
-    def dense(self) -> torch.Tensor:
-        """W itself, (B, D, H, W)."""
-        return embedding_map(self.weights, self.embeddings)
-
-
-Condition = torch.Tensor | PartCondition
-
-
-def part_condition(weights: torch.Tensor, embeddings: torch.Tensor) -> Condition:
-    """W = sum_k A_k w_k in the cheaper form for the SPADE hidden convs: factored when K < D_emb,
-    else the dense map, computed once here for all SPADE layers of the block."""
-    if weights.shape[1] < embeddings.shape[-1]:
-        return PartCondition(weights, embeddings)
-    return embedding_map(weights, embeddings)
-
-
-def _side(cond: Condition) -> int:
-    return cond.side if isinstance(cond, PartCondition) else cond.shape[-1]
-
-
-def _crop_cond(cond: Condition, margin: int) -> Condition:
-    return cond.crop(margin) if isinstance(cond, PartCondition) else crop(cond, margin)
-
-
-def condition_conv(conv: nn.Conv2d, cond: Condition) -> torch.Tensor:
-    """conv(W) for a dense W or a PartCondition (per-sample weights); equal up to float rounding."""
-    if isinstance(cond, torch.Tensor):
-        return conv(cond)
-    b, k, h, w = cond.weights.shape
-    out_ch, _, kh, kw = conv.weight.shape
-    # per-sample weights: V_b[o, k] = sum_d conv.weight[o, d] * w_bk[d], one group per sample
-    weight = torch.einsum("odij,bkd->bokij", conv.weight, cond.embeddings).reshape(b * out_ch, k, kh, kw)
-    bias = conv.bias.repeat(b) if conv.bias is not None else None
-    out = F.conv2d(cond.weights.reshape(1, b * k, h, w), weight, bias, groups=b)
-    return out.view(b, out_ch, out.shape[-2], out.shape[-1])
-
-
-class PointwiseConv2d(nn.Conv2d):
-    """A 1x1 conv (any stride, no padding) that runs as one batched matmul on CPU.
-
-    oneDNN's 1x1 convolution on NCHW maps at 16 channels is very slow on CPU: at 60 px, 6-12x
-    slower forward and about 2x slower forward+backward than `baddbmm`; at the paper's widths the
-    two are on par (0.8-1.6x across runs; benchmarks/bench_pointwise.py).  GPUs keep the
-    convolution kernel.  Same parameters and state_dict as `nn.Conv2d(in_ch, out_ch, 1, stride)`;
-    equal to it up to float rounding.
-    """
-
-    def __init__(self, in_ch: int, out_ch: int, stride: int = 1, bias: bool = True):
-        super().__init__(in_ch, out_ch, 1, stride=stride, bias=bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.device.type != "cpu":
-            return super().forward(x)
-        sy, sx = self.stride
-        if sy > 1 or sx > 1:
-            x = x[:, :, ::sy, ::sx]
-        b, c, h, w = x.shape
-        weight = self.weight.flatten(1).expand(b, -1, -1)
-        if self.bias is None:
-            out = torch.bmm(weight, x.reshape(b, c, h * w))
-        else:
-            out = torch.baddbmm(self.bias[None, :, None], weight, x.reshape(b, c, h * w))
-        return out.view(b, -1, h, w)
-
-
-class SPADE(nn.Module):
-    """Spatially adaptive normalisation (Park et al.): out = (1 + gamma) * BN(x) + beta.
-
-    BatchNorm without affine, as in the paper (Appendix B.2); gamma and beta come from one
-    fused conv (kernel `kernel`, 3 in SPADE) over the hidden activation of the condition map.
-    `hidden` may be passed in when several SPADE layers of a block share one hidden activation.
-    """
-
-    def __init__(self, channels: int, cond_channels: int, hidden: int, own_hidden: bool = True, kernel: int = 3):
-        super().__init__()
-        self.norm = nn.BatchNorm2d(channels, affine=False)
-        self.hidden = nn.Conv2d(cond_channels, hidden, 3) if own_hidden else None
-        self.gamma_beta = PointwiseConv2d(hidden, 2 * channels) if kernel == 1 else nn.Conv2d(hidden, 2 * channels, kernel)
-        self.reach = kernel // 2  # pixels the gamma/beta conv reads beyond x
-
-    def forward(self, x: torch.Tensor, cond: Condition, hidden: torch.Tensor | None = None) -> torch.Tensor:
-        # cond (and hidden) may be larger than x; read only the part the valid convs need
-        if hidden is None:
-            cond = _crop_cond(cond, (_side(cond) - x.shape[-1]) // 2 - self.reach - 1)
-            hidden = F.leaky_relu(condition_conv(self.hidden, cond), LEAK)
-        hidden = crop(hidden, (hidden.shape[-1] - x.shape[-1]) // 2 - self.reach)
-        gamma, beta = self.gamma_beta(hidden).chunk(2, dim=1)
-        return torch.addcmul(beta, self.norm(x), 1.0 + gamma)
-
-
-class SPADEResBlock(nn.Module):
-    """x -> conv(lrelu(SPADE(x))) twice, plus a learned SPADE+conv shortcut when widths differ.
-
-    All convs are valid: the output is 2 px smaller on each side than x, and the condition map
-    must reach `spade_cond_extra` px further than x (see `plan_margins`).
-    """
-
-    def __init__(self, in_ch: int, out_ch: int, cond_ch: int, hidden: int, share_hidden: bool = False,
-                 spade_kernel: int = 3):
-        super().__init__()
-        mid = min(in_ch, out_ch)
-        self.shared = nn.Conv2d(cond_ch, hidden, 3) if share_hidden else None
-        self.cond_extra = spade_cond_extra(spade_kernel)
-        own = not share_hidden
-        self.spade1 = SPADE(in_ch, cond_ch, hidden, own, spade_kernel)
-        self.conv1 = nn.Conv2d(in_ch, mid, 3)
-        self.spade2 = SPADE(mid, cond_ch, hidden, own, spade_kernel)
-        self.conv2 = nn.Conv2d(mid, out_ch, 3)
-        if in_ch != out_ch:
-            self.spade_skip = SPADE(in_ch, cond_ch, hidden, own, spade_kernel)
-            self.conv_skip = nn.Conv2d(in_ch, out_ch, 3)
-        else:
-            self.spade_skip = self.conv_skip = None
-
-    def forward(self, x: torch.Tensor, cond: Condition) -> torch.Tensor:
-        hidden = None
-        if self.shared is not None:  # one hidden activation for all SPADE layers of the block
-            reach = (_side(cond) - x.shape[-1]) // 2 - self.cond_extra
-            hidden = F.leaky_relu(condition_conv(self.shared, _crop_cond(cond, reach)), LEAK)
-        h = self.conv1(F.leaky_relu(self.spade1(x, cond, hidden), LEAK))
-        h = self.conv2(F.leaky_relu(self.spade2(h, cond, hidden), LEAK))
-        if self.conv_skip is None:
-            return h + crop(x, SPADE_BLOCK_SHRINK)
-        x = crop(x, SPADE_BLOCK_SHRINK - 1)
-        return h + self.conv_skip(self.spade_skip(x, cond, hidden))
 
 
 class AdaIN(nn.Module):

@@ -5,9 +5,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import GeneratorConfig
-from .layers import (ADAIN_BLOCK_SHRINK, LEAK, SPADE_BLOCK_SHRINK, AdaINConvBlock, RelativePositionalEncoding,
-                     SPADEResBlock, crop, make_grid, mlp, next_level, part_condition, plan_margins)
+from ..config import GeneratorConfig
+from ..coords import make_grid
+from .fast import part_condition
+from .layers import (ADAIN_BLOCK_SHRINK, LEAK, SPADE_BLOCK_SHRINK, AdaINConvBlock, RelativePositionalEncoding, crop,
+                     mlp, next_level, plan_margins)
+from .spade import SPADEResBlock
 
 
 class ForegroundGenerator(nn.Module):

@@ -15,10 +15,13 @@ from typing import Callable, Iterable
 import torch
 import torch.nn.functional as F
 from torch import nn
+from tqdm import tqdm
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .config import GANSegConfig, from_dict, to_dict
-from .generator import Generator
+from ..checkpoint import load_checkpoint, save_checkpoint, state_to_float
+from ..config import GANSegConfig, from_dict, to_dict
+from ..model import Generator
+from .distributed import broadcast_module, sync_buffers, sync_grads
+from .state import adam
 
 SEGMENTER = "segmenter.pt"  # segmenter checkpoint inside a run folder
 
@@ -30,6 +33,8 @@ class SegmenterError(ValueError):
 
 
 def _torchvision_model(arch: str, n_classes: int) -> nn.Module:
+    # imported here: torchvision's segmentation models take a second to import, which every
+    # `ganseg` command would otherwise pay at start-up
     from torchvision.models import segmentation as seg
 
     if arch not in ARCHS:
@@ -121,17 +126,13 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
 
     `stop(step)` may end training early (e.g. a time budget); every rank must answer alike.
     """
-    from tqdm import tqdm
-
-    from .train import _all_reduce_mean, _broadcast_module, _sync_grads, adam
-
     s = cfg.segmenter
     steps = s.steps if steps is None else steps
     dev = torch.device(device)
     g_ema = g_ema.to(dev).eval().requires_grad_(False)
     torch.manual_seed(seed)
     model = build_segmenter(cfg).to(dev).train()
-    _broadcast_module(model, world)
+    broadcast_module(model, world)
     opt = adam(model.parameters(), s.lr, s.betas)
     rng = torch.Generator().manual_seed(seed * 1000003 + 17 + rank)
     bar = tqdm(total=steps, disable=(None if progress else True) if rank == 0 else True,
@@ -144,11 +145,11 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
             loss = distillation_loss(model(images), labels)
             opt.zero_grad(set_to_none=True)
             loss.backward()
-            if not _sync_grads(model, loss, world):
+            if not sync_grads(model, loss, world):
                 raise RuntimeError(f"distillation loss became {loss.item()} at step {step}; try a lower "
                                    "--set segmenter.lr=...")
             opt.step()
-            _all_reduce_mean([b for b in model.buffers() if b.is_floating_point()], world)
+            sync_buffers(model, world)
             value = loss.item()
             running = value if running is None else 0.98 * running + 0.02 * value
             bar.update(1)
@@ -163,7 +164,7 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
         bar.close()
     if s.bn_recalibration:
         recalibrate_batchnorm(model, (generated_pairs(g_ema, s.batch, rng, dev)[0] for _ in range(s.bn_recalibration)))
-        _all_reduce_mean([b for b in model.buffers() if b.is_floating_point()], world)
+        sync_buffers(model, world)
     model.eval()
     if rank == 0:
         save_checkpoint(out_path, {"config": to_dict(cfg), "steps": steps, "seed": seed,
@@ -177,7 +178,7 @@ def load_segmenter(path: str | os.PathLike, device: str | torch.device = "cpu") 
     ck = load_checkpoint(path, ("segmenter", "course"))
     cfg = from_dict(ck["config"])
     model = build_segmenter(cfg)
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ck["segmenter"].items()})
+    model.load_state_dict(state_to_float(ck["segmenter"]))
     return cfg, model.to(device).eval()
 
 

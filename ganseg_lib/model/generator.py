@@ -12,9 +12,10 @@ from dataclasses import dataclass, fields
 import torch
 from torch import nn
 
-from .config import GANSegConfig, GeneratorConfig
-from .image import BackgroundGenerator, ForegroundGenerator, ImageHead
-from .layers import HEAD_SHRINK, crop, init_weights, make_grid
+from ..config import GANSegConfig, GeneratorConfig
+from ..coords import make_grid
+from .foreground_background import BackgroundGenerator, ForegroundGenerator, ImageHead
+from .layers import HEAD_SHRINK, crop, init_weights
 from .masks import MaskGenerator, heatmaps
 from .points import PointGenerator, part_centers_and_scales
 
@@ -54,7 +55,6 @@ class GeneratorOutput:
 class Generator(nn.Module):
     def __init__(self, cfg: GANSegConfig | GeneratorConfig):
         super().__init__()
-        self.full_config = cfg if isinstance(cfg, GANSegConfig) else None
         self.cfg = gcfg = cfg.generator if isinstance(cfg, GANSegConfig) else cfg
         self.level1 = PointGenerator(gcfg)
         self.level2 = MaskGenerator(gcfg)

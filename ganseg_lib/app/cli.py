@@ -7,8 +7,8 @@
     ganseg export   --run runs/faces --out checkpoints/faces-32.pt --domain faces
     ganseg demo     [--fast]
 
-Also `python -m ganseg_lib.cli ...`.  Training and distillation run unchanged under
-`torchrun --nproc_per_node=N -m ganseg_lib.cli train ...` (gloo on CPU, nccl on GPU); torchrun
+Also `python -m ganseg_lib ...`.  Training and distillation run unchanged under
+`torchrun --nproc_per_node=N -m ganseg_lib train ...` (gloo on CPU, nccl on GPU); torchrun
 mistakes `--run` for its own `--run-path`, so there write `distill RUN` instead of `--run RUN`.  Every bad input ends in one
 `ganseg: error: ...` line and exit status 2; no partial metrics.json or checkpoint is written.
 """
@@ -16,79 +16,32 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-import torch
-
-from .checkpoint import CheckpointError, atomic_write_text, load_checkpoint
-from .config import PRESETS, ConfigError, apply_overrides, from_dict, get_preset
-from .evaluate import EvaluationError, LabelledImages, evaluate_segmenter
-from .segmenter import SEGMENTER, SegmenterError
-from .train import CHECKPOINT, LOG, TrainingDiverged
+from ..checkpoint import CheckpointError, atomic_write_text, load_checkpoint
+from ..config import PRESETS, ConfigError, apply_overrides, from_dict, get_preset
+from ..evaluation.evaluate import EvaluationError, evaluate_run, report
+from ..training import distributed
+from ..training.gan import TrainingDiverged, TrainOptions, train
+from ..training.log import LOG
+from ..training.segmenter import SEGMENTER, SegmenterError, distill, load_segmenter
+from ..training.state import CHECKPOINT, load_gan
+from ..viz import loss_curves, save_figure
+from .data import CLIError, check_size, evaluation_splits, load_split
+from .demo import run_demo
+from .shipped import export_course_checkpoint
 
 DEMO_DIR = Path("runs") / "demo"
 # config fields a resumed run may change (branching a run with other loss weights, say)
 RESUMABLE = ("loss.", "segmenter.", "train.steps", "train.checkpoint_every", "train.log_every", "train.ema_decay")
 
 
-class CLIError(Exception):
-    """Bad input found by the command line itself; printed as one line."""
-
-
-# --------------------------------------------------------------------------------------------
-# data
-
-def read_data(path: str | os.PathLike):
-    """The whole data file (`data_prep.read`), every failure turned into one line."""
-    path = Path(path)
-    if not path.is_file():
-        raise CLIError(f"data file {path} not found; make one with e.g. "
-                       f"`python -m data_prep.prepare synthetic:faces --size 32 --out {path}`")
-    try:
-        import data_prep
-        from data_prep.errors import DataError
-    except ImportError as err:
-        raise CLIError(f"the data_prep package cannot be imported ({err})") from None
-    try:
-        return data_prep.read(path)
-    except DataError as err:
-        raise CLIError(str(err)) from None
-    except Exception as err:  # a file of another kind
-        raise CLIError(f"{path} is not a data file written by data_prep.prepare ({type(err).__name__}: "
-                       f"{str(err).splitlines()[0][:120] if str(err) else ''})") from None
-
-
-def split_of(data, split: str | None, path: str | os.PathLike):
-    """One split of a read data file as a data_prep dataset (None: every item)."""
-    from data_prep import PartDataset
-    from data_prep.errors import DataError
-
-    try:
-        return PartDataset(data, split, str(path))
-    except DataError as err:
-        raise CLIError(str(err)) from None
-
-
-def load_split(path: str | os.PathLike, split: str | None):
-    """`data_prep.load(path, split)` with every failure turned into one line."""
-    return split_of(read_data(path), split, path)
-
-
-def _check_size(images: torch.Tensor, size: int, path, preset: str) -> None:
-    if images.shape[-1] != size or images.shape[-2] != size:
-        raise CLIError(f"{path} holds {images.shape[-1]} px images but preset {preset!r} makes {size} px ones; "
-                       f"prepare the data with --size {size} or choose a preset of that size")
-
-
 # --------------------------------------------------------------------------------------------
 # commands
 
 def cmd_train(args) -> int:
-    from .train import train
-
     run = Path(args.out)
     if args.resume:
         fixed = [s for s in args.set or [] if not s.startswith(RESUMABLE)]
@@ -111,12 +64,13 @@ def cmd_train(args) -> int:
         overrides.append(f"train.batch={args.batch}")
     cfg = apply_overrides(cfg, overrides)
     ds = load_split(args.data, "train")
-    _check_size(ds.images, cfg.generator.image_size, args.data, cfg.name)
-    state = train(cfg, ds.images, run, resume=args.resume, seed=args.seed, device=args.device, bf16=args.bf16,
-                  channels_last=args.channels_last, progress=not args.quiet,
-                  time_budget_s=None if args.minutes is None else 60.0 * args.minutes, grid_samples=args.grid,
-                  keep_every=args.keep_every)
-    if _rank() == 0:
+    check_size(ds.images, cfg.generator.image_size, args.data, cfg.name)
+    options = TrainOptions(resume=args.resume, seed=args.seed, device=args.device, bf16=args.bf16,
+                           channels_last=args.channels_last, progress=not args.quiet,
+                           time_budget_s=None if args.minutes is None else 60.0 * args.minutes,
+                           grid_samples=args.grid, keep_every=args.keep_every)
+    state = train(cfg, ds.images, run, options)
+    if distributed.rank() == 0:
         _plot_log(run)
         print(f"trained {state.step} steps in {state.elapsed / 60:.1f} min; checkpoint {run / CHECKPOINT}, "
               f"samples {run / 'samples'}, log {run / LOG}")
@@ -124,15 +78,12 @@ def cmd_train(args) -> int:
 
 
 def cmd_distill(args) -> int:
-    from .segmenter import distill
-    from .train import init_distributed, load_gan
-
     if (args.run is None) == (args.run_dir is None):
         raise CLIError("give the run folder once, as --run RUN or as RUN")
     run = Path(args.run or args.run_dir)
     cfg, g_ema, _ = load_gan(run / CHECKPOINT)
     cfg = apply_overrides(cfg, [s if s.startswith("segmenter.") else _only_segmenter(s) for s in args.set or []])
-    info = init_distributed(args.device)
+    info = distributed.init_distributed(args.device)
     start = time.perf_counter()
     distill(cfg, g_ema, run / SEGMENTER, steps=args.steps, seed=args.seed, device=str(info.device),
             progress=not args.quiet, world=info.world, rank=info.rank)
@@ -147,14 +98,13 @@ def _only_segmenter(item: str) -> str:
 
 
 def cmd_evaluate(args) -> int:
-    from .segmenter import load_segmenter
-
     run = Path(args.run)
     seg_path = run / SEGMENTER
     if not seg_path.exists():
         raise CLIError(f"{run} holds no {SEGMENTER}; run `ganseg distill --run {run}` first")
     cfg, model = load_segmenter(seg_path, args.device)
-    result = evaluate_run(model, cfg, args.data, args.device, run / "figures", max_test=args.max_test)
+    train_split, test_split = evaluation_splits(args.data, cfg, args.max_test)
+    result = evaluate_run(model, cfg, train_split, test_split, str(args.data), args.device, run / "figures")
     atomic_write_text(run / "metrics.json", json.dumps(result, indent=2) + "\n")
     for line in result["skipped"]:
         print(f"note: skipped {line}", file=sys.stderr)
@@ -163,75 +113,15 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
-def evaluate_run(model, cfg, data_path, device, figures_dir: Path | None, max_test: int | None = None) -> dict:
-    """Load both splits, score the segmenter, draw overlays; returns the metrics dictionary."""
-    data = read_data(data_path)
-    splits = data.meta.get("eval_splits") or {}
-    fit_split, test_split = splits.get("fit", "train"), splits.get("test", "test")
-    test_ds = split_of(data, test_split, data_path)
-    # the regression's fit split is only needed (and may only exist) when there are landmarks
-    train_ds = split_of(data, fit_split, data_path) if test_ds.landmarks is not None else test_ds
-    del data
-    size = cfg.generator.image_size
-    _check_size(test_ds.images, size, data_path, cfg.name)
-    train, test = LabelledImages.from_dataset(train_ds), LabelledImages.from_dataset(test_ds)
-    if max_test is not None:
-        test = test.head(max_test)
-    result, test_masks = evaluate_segmenter(model, train, test, device)
-    result = {"data": str(data_path), "preset": cfg.name, "segmenter": cfg.segmenter.arch, **result}
-    if figures_dir is not None:
-        from .viz import save_figure, segmentation_overlays
-
-        n = min(16, len(test.images))
-        fig = segmentation_overlays(test.images[:n], test_masks[:n],
-                                    None if test.landmarks is None else test.landmarks[:n],
-                                    title=f"{cfg.name}: distilled segmenter on held-out images")
-        save_figure(fig, figures_dir / "eval_overlays.png")
-    return result
-
-
-def report(result: dict) -> str:
-    """A few lines a reader can take in at once."""
-    lines = [f"evaluation on {result['n_test']} held-out images ({result['image_size']} px), "
-             f"regression fitted on {result['n_train']}:"]
-    lm = result.get("landmarks")
-    if lm is not None and "error_pct" in lm:
-        refs = lm["references_pct"]
-        lines.append(f"  landmark error {lm['error_pct']:.1f} % of inter-ocular distance "
-                     f"= {lm['x_mean_shape']:.2f} x mean shape ({refs['mean_shape']:.1f} %)")
-        if "localisation_only" in refs:
-            lines.append(f"    references: localisation only {refs['localisation_only']:.1f} %"
-                         + (f", ground-truth part centres {refs['ground_truth_parts']:.1f} %"
-                            if "ground_truth_parts" in refs else ""))
-    elif lm is not None:
-        lines.append(f"  keypoint error {lm['mean_px']:.2f} px per point (MAE sum {lm['mae_px']:.1f} px) "
-                     f"= {lm['x_mean_shape']:.2f} x mean shape")
-    fg = result.get("foreground")
-    if fg is not None:
-        r = fg["references"]
-        lines.append(f"  foreground IoU {fg['iou']:.3f} (all-foreground {r['all_foreground']:.3f}, "
-                     f"centre box {r['centre_box']:.3f})")
-    return "\n".join(lines)
-
-
 def _plot_log(run: Path) -> None:
-    from .viz import loss_curves, save_figure
-
     if (run / LOG).exists():
         save_figure(loss_curves(run / LOG, title=run.name), run / "loss_curves.png")
-
-
-def _rank() -> int:
-    import torch.distributed as dist
-    return dist.get_rank() if dist.is_initialized() else 0
 
 
 # --------------------------------------------------------------------------------------------
 # course checkpoints
 
 def cmd_export(args) -> int:
-    from .shipped import export_course_checkpoint
-
     info = export_course_checkpoint(Path(args.run), Path(args.out), domain=args.domain, command=args.command or "")
     print(json.dumps(info["reproduce"]["metrics"], indent=2))
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 2**20:.1f} MB), sha256 {info['sha256']}")
@@ -242,8 +132,6 @@ def cmd_export(args) -> int:
 # demo
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
-
     return run_demo(Path(args.out), fast=args.fast, device=args.device, quiet=args.quiet,
                     overrides=tuple(args.set or ()))
 

@@ -12,7 +12,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .checkpoint import atomic_write_text
+from data_prep import prepare_synthetic
+
+from ..checkpoint import atomic_write_text
+from ..config import apply_overrides, get_preset
+from ..evaluation.evaluate import evaluate_run, report
+from ..training.gan import TrainOptions, train
+from ..training.segmenter import SEGMENTER, distill
+from ..viz import loss_curves, save_figure
+from .data import evaluation_splits, load_split
 
 
 @dataclass(frozen=True)
@@ -28,8 +36,8 @@ class DemoPlan:
     grid_samples: int = 32  # generated images per sample grid
 
 
-# Batch 8 rather than the preset's 16: in the same 13 minutes it made 1.9x the iterations and a
-# better segmenter (fg IoU 0.60 vs 0.51, landmark error 36.4 vs 37.1 % IOD; one thread each).
+# Batch 8 rather than the preset's 16: in the same wall time it makes more iterations and a
+# better segmenter (measured; the numbers are in the README's demo section).
 FULL = DemoPlan("cpu-tiny", n_images=8000, data_seed=0, gan_steps=12000, gan_minutes=13.0,
                 distill_steps=1500, distill_minutes=3.0, overrides=("train.batch=8",))
 FAST = DemoPlan("cpu-tiny", n_images=192, data_seed=0, gan_steps=4, gan_minutes=1.0,
@@ -44,20 +52,12 @@ def prepare_faces(path: Path, plan: DemoPlan, size: int, progress: bool) -> None
     an existing file of the same recipe is reused."""
     if path.exists():
         return
-    from data_prep import prepare_synthetic
-
     prepare_synthetic("faces", plan.n_images, size, seed=plan.data_seed, out=path, progress=progress)
 
 
 def run_demo(out: Path, fast: bool = False, device: str = "cpu", quiet: bool = False,
              overrides: tuple[str, ...] = ()) -> int:
     """Run the plan end to end under `out`; `overrides` ("field=value") apply on top of the plan's."""
-    from .cli import evaluate_run, load_split, report
-    from .config import apply_overrides, get_preset
-    from .segmenter import SEGMENTER, distill
-    from .train import train
-    from .viz import loss_curves, save_figure
-
     plan = FAST if fast else FULL
     cfg = apply_overrides(get_preset(plan.preset), list(plan.overrides) + [f"train.steps={plan.gan_steps}"] + list(overrides))
     size = cfg.generator.image_size
@@ -75,8 +75,9 @@ def run_demo(out: Path, fast: bool = False, device: str = "cpu", quiet: bool = F
 
     t0 = time.perf_counter()
     say(f"[2/4] GAN {cfg.name}: up to {plan.gan_steps} iterations or {plan.gan_minutes:g} min")
-    state = train(cfg, images, run, progress=not quiet, device=device, time_budget_s=60 * plan.gan_minutes,
-                  grid_samples=plan.grid_samples, log=say)
+    state = train(cfg, images, run, TrainOptions(progress=not quiet, device=device,
+                                                 time_budget_s=60 * plan.gan_minutes,
+                                                 grid_samples=plan.grid_samples, log=say))
     save_figure(loss_curves(run / "log.csv", title="demo GAN losses"), run / "loss_curves.png")
     times["gan"] = time.perf_counter() - t0
 
@@ -90,7 +91,8 @@ def run_demo(out: Path, fast: bool = False, device: str = "cpu", quiet: bool = F
 
     t0 = time.perf_counter()
     say("[4/4] evaluating on held-out faces")
-    result = evaluate_run(seg, state.cfg, data, device, run / "figures")
+    train_split, test_split = evaluation_splits(data, state.cfg)
+    result = evaluate_run(seg, state.cfg, train_split, test_split, str(data), device, run / "figures")
     times["evaluate"] = time.perf_counter() - t0
     result["demo"] = {"gan_iterations": state.step, "gan_minutes": round(times["gan"] / 60, 2),
                       "stage_seconds": {k: round(v, 1) for k, v in times.items()},

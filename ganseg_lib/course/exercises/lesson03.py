@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..masks import embedding_map
+from ...model.layers import embedding_map
 from . import Exercise, expect_close, expect_tensor, fail
 
 

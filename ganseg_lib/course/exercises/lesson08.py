@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.linear_model import LinearRegression
 
-from .. import metrics
-from ..segmenter import dice_loss
+from ...evaluation import metrics
+from ...training.segmenter import dice_loss
 from . import Exercise, expect_close, fail
 
 
@@ -124,7 +125,6 @@ def _verify_landmark_error(fn) -> None:
     ftr, ltr, fte, lte = _landmark_data(83)
     value = _scalar(title, fn(ftr, ltr, fte, lte))
     ref = metrics.mafl_landmark_error(ftr, ltr, fte, lte)
-    from sklearn.linear_model import LinearRegression
     with_bias = LinearRegression().fit(ftr.reshape(60, -1), ltr.reshape(60, -1)).predict(fte.reshape(20, -1))
     biased = 100 * metrics.interocular_error(with_bias.reshape(lte.shape), lte).mean()
     if abs(value - biased) < 1e-6:

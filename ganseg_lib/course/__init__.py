@@ -1,4 +1,6 @@
-"""Small helpers every lesson notebook uses: the fast mode switch and the environment probe.
+"""The course: helpers every lesson notebook uses (the fast mode switch, the environment probe,
+widgets, the shipped generator) and, in `exercises`, each lesson's checked exercises.
+Nothing in the library imports this package.
 
 `GANSEG_FAST=1` (set by `make test` / CI) makes training cells run a few steps or load the
 shipped checkpoint; without it the lessons run the real thing.
@@ -7,8 +9,19 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+import tempfile
+from pathlib import Path
 
+import matplotlib.pyplot as plt
 import torch
+
+from ..app.data import synthetic_images
+from ..app.shipped import load_course_checkpoint
+from ..checkpoint import load_checkpoint
+from ..config import GANSegConfig, apply_overrides, from_dict, get_preset
+from ..model import Generator
+from ..training.gan import TrainOptions, train
 
 
 def fast_mode() -> bool:
@@ -38,10 +51,9 @@ def describe_runtime() -> str:
     return f"torch {torch.__version__} on {name}; {'fast (CI) mode' if fast_mode() else 'full mode'}"
 
 
-def repo_root() -> "os.PathLike":
+def repo_root() -> Path:
     """The source tree holding `ganseg_lib/` (an editable install or a clone); checkpoints live under it."""
-    from pathlib import Path
-    return Path(__file__).resolve().parent.parent
+    return Path(__file__).resolve().parents[2]
 
 
 def widget_figure(draw, controls: dict, layout: str = "horizontal"):
@@ -52,8 +64,8 @@ def widget_figure(draw, controls: dict, layout: str = "horizontal"):
     (no stacking under `%matplotlib inline`) and the figure is closed after it is shown.
     Returns the widget to display; the figure for the initial values is drawn at once.
     """
+    # imported here: ipywidgets and IPython start a notebook's display machinery
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
     from IPython.display import display
 
     def redraw(**values) -> None:
@@ -71,8 +83,6 @@ def shipped_checkpoint(domain: str = "faces"):
 
     GANSEG_CHECKPOINTS names another folder to look in (e.g. where a Colab session keeps them).
     """
-    import re
-    from pathlib import Path
     folder = Path(os.environ.get("GANSEG_CHECKPOINTS") or repo_root() / "checkpoints")
     pattern = re.compile(rf"{re.escape(domain)}-(\d+)\.pt")
     found = [(int(m.group(1)), p) for p in folder.glob("*.pt") if (m := pattern.fullmatch(p.name))]
@@ -87,16 +97,20 @@ def course_generator(preset: str = "cpu-small", domain: str = "faces", seed: int
     of `preset` (weights from `seed`), whose images are noise but whose points, masks and
     equivariance are already what the lessons teach.  Returns (generator, trained).
     """
-    from .config import get_preset
-    from .generator import Generator
-
     path = shipped_checkpoint(domain)
     if path is not None:
-        from .shipped import load_course_checkpoint
         _, g, _ = load_course_checkpoint(path, "cpu")
         return g.eval(), True
     torch.manual_seed(seed)
     return Generator(get_preset(preset)).eval(), False
+
+
+def course_config(preset: str = "cpu-small", domain: str = "faces") -> GANSegConfig:
+    """The full config of the generator `course_generator` returns (losses and training included)."""
+    path = shipped_checkpoint(domain)
+    if path is not None:
+        return from_dict(load_checkpoint(path, "course")["config"])
+    return get_preset(preset)
 
 
 def load_or_train(domain: str = "faces", preset: str = "cpu-tiny", minutes: float = 4.0, lesson: str = "lesson"):
@@ -107,23 +121,14 @@ def load_or_train(domain: str = "faces", preset: str = "cpu-tiny", minutes: floa
     mode (practically untrained) and `minutes` of wall time otherwise.  The description says
     which of the two the lesson is looking at.
     """
-    import tempfile
-    from pathlib import Path
-
-    from .config import apply_overrides, get_preset
-    from .train import train
-
     path = shipped_checkpoint(domain)
     if path is not None:
-        from .shipped import load_course_checkpoint
         cfg, gen, seg = load_course_checkpoint(path, "cpu")
         return cfg, gen, seg, f"the shipped course checkpoint {path.name}"
-    from data_prep.synthetic import render
-
     steps = pick(["train.steps=2", "train.batch=8"], ["train.steps=1000000"])  # full mode: the time budget stops it
     cfg = apply_overrides(get_preset(preset), steps)
-    images = render(domain, pick(64, 4000), cfg.generator.image_size, seed=0).images
+    images = synthetic_images(domain, pick(64, 4000), cfg.generator.image_size, seed=0)
     run = Path(tempfile.mkdtemp(prefix=f"ganseg-{lesson}-"))
-    state = train(cfg, images, run, progress=False, time_budget_s=pick(None, 60 * minutes))
+    state = train(cfg, images, run, TrainOptions(progress=False, time_budget_s=pick(None, 60 * minutes)))
     return (cfg, state.g_ema.eval(), None,
             f"a generator trained here for {state.step} steps ({state.elapsed / 60:.1f} min)")

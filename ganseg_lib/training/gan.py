@@ -1,0 +1,292 @@
+"""GAN training (Sec. 3.4): alternating D and G steps, lazy regularisers, an EMA generator.
+
+One iteration ("step") is one D update followed by one G update:
+
+    D: L_GAN(D) (eq. 14) on a real batch and a fresh fake batch made under no_grad, plus the R1
+       penalty (eq. 15) every `loss.r1_interval` steps, scaled by the interval (lazy R1).
+    G: L_GAN(G) (eq. 13), plus lambda_con L_con (eq. 16) + lambda_area L_area (eq. 17) every
+       `loss.reg_interval` steps, scaled by that interval.
+    EMA: g_ema <- decay * g_ema + (1 - decay) * g, parameters and BatchNorm statistics alike.
+
+Real batches are random index tensors into the whole training split held as uint8 in memory
+(no loader processes).  Resuming (`state`) continues the exact same random sequence: killed
+and resumed on CPU, a run reaches the same weights as one that was never interrupted.
+
+Several processes (`distributed`): each draws its real images from its own shard of the data
+and its own noise; only rank 0 writes files.  A non-finite loss on any rank stops every rank
+before the optimiser step.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import time
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from .. import losses
+from ..checkpoint import CheckpointError, atomic_write, atomic_write_text, load_checkpoint, save_checkpoint
+from ..config import GANSegConfig, from_dict, to_dict
+from ..model import Generator
+from ..viz import sample_grid, save_figure
+from .distributed import DistInfo, agree, broadcast_module, gather_states, init_distributed, sync_buffers, sync_grads
+from .log import LOG, Averager, append_log, trim_log
+from .state import (CHECKPOINT, GANState, architecture, build_state, checkpoint_step, data_fingerprint, gan_payload,
+                    load_payload, sampler_seed)
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the last good checkpoint is left as it was."""
+
+
+# --------------------------------------------------------------------------------------------
+# the two steps
+
+def real_batch(images: torch.Tensor, index: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """uint8 (N, 3, S, S) and an index (B,) -> float (B, 3, S, S) in [-1, 1] on device."""
+    return images[index].to(device, non_blocking=True).float().mul_(2.0 / 255.0).sub_(1.0)
+
+
+def d_step(g: Generator, d: nn.Module, opt_d: torch.optim.Optimizer, real: torch.Tensor, latents,
+           cfg: GANSegConfig, do_r1: bool, world: int = 1, autocast=nullcontext) -> dict[str, float]:
+    """One discriminator update: eq. 14, plus lazy R1 (eq. 15) when do_r1."""
+    with torch.no_grad(), autocast():
+        fake = g(latents).image
+    real = real.detach().requires_grad_(do_r1)
+    with autocast():
+        logits = d(torch.cat([real, fake.to(real.dtype)])).float()  # D has no batch statistics: one pass
+    real_logits, fake_logits = logits.split([real.shape[0], fake.shape[0]])
+    loss = losses.discriminator_loss(real_logits, fake_logits)
+    stats = {"d_loss": loss.item(), "real_logit": real_logits.mean().item(), "fake_logit": fake_logits.mean().item()}
+    if do_r1:
+        r1 = losses.r1_penalty(real_logits, real, cfg.loss.r1_gamma, cfg.loss.r1_interval)
+        stats["r1"] = r1.item()
+        loss = loss + r1
+    opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    if not sync_grads(d, loss, world):
+        raise TrainingDiverged(f"discriminator loss is {loss.item()} ({_fmt(stats)})")
+    opt_d.step()
+    return stats
+
+
+def g_step(g: nn.Module, d: nn.Module, opt_g: torch.optim.Optimizer, latents, cfg: GANSegConfig,
+           do_reg: bool, world: int = 1, autocast=nullcontext) -> dict[str, float]:
+    """One generator update: eq. 13, plus the concentration and area losses (eq. 16-17) when do_reg."""
+    d.requires_grad_(False)  # D's weights are not updated here: skip their gradients
+    try:
+        with autocast():
+            out = g(latents)
+            loss = losses.generator_loss(d(out.image).float())
+        stats = {"g_loss": loss.item()}
+        if do_reg:
+            part_masks = out.masks[:, :-1].float()  # (B, K, S, S), background excluded
+            con = losses.concentration_loss(part_masks, out.part_centers.float())
+            area = losses.area_loss(out.heatmaps.float(), part_masks)
+            stats.update(con=con.item(), area=area.item())
+            lc = cfg.loss
+            loss = loss + losses.lazy(lc.lambda_con * con + lc.lambda_area * area, lc.reg_interval)
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+    finally:
+        d.requires_grad_(True)
+    if not sync_grads(g, loss, world):
+        raise TrainingDiverged(f"generator loss is {loss.item()} ({_fmt(stats)})")
+    opt_g.step()
+    sync_buffers(g, world)  # BatchNorm statistics
+    return stats
+
+
+def iteration(state: GANState, cfg: GANSegConfig, real: torch.Tensor, d_latents, g_latents, step: int,
+              world: int = 1, autocast=nullcontext) -> dict[str, float]:
+    """Training iteration `step` (1-based), as `train` runs it: a D step with R1 on its lazy
+    interval, a G step with the mask losses on theirs, then the EMA update."""
+    lc = cfg.loss
+    stats = d_step(state.g, state.d, state.opt_d, real, d_latents, cfg, do_r1=step % lc.r1_interval == 0,
+                   world=world, autocast=autocast)
+    stats |= g_step(state.g, state.d, state.opt_g, g_latents, cfg, do_reg=step % lc.reg_interval == 0,
+                    world=world, autocast=autocast)
+    ema_update(state.g_ema, state.g, cfg.train.ema_decay)
+    return stats
+
+
+@torch.no_grad()
+def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
+    """ema <- decay * ema + (1 - decay) * model for parameters and floating buffers; others copied."""
+    for e, m in zip(ema.parameters(), model.parameters()):
+        e.lerp_(m, 1.0 - decay)
+    for e, m in zip(ema.buffers(), model.buffers()):
+        if e.is_floating_point():
+            e.lerp_(m, 1.0 - decay)
+        else:
+            e.copy_(m)
+
+
+def _fmt(stats: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in stats.items())
+
+
+# --------------------------------------------------------------------------------------------
+# the loop
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How `train` runs (what it trains is the config)."""
+
+    resume: bool = False  # continue from run_dir/checkpoint.pt
+    seed: int = 0  # weights, noise and real-batch order (a resumed run keeps its own)
+    device: str = "cpu"  # "cpu" or "cuda"
+    bf16: bool = False  # bfloat16 autocast (GPU)
+    channels_last: bool = False  # channels_last memory format (GPU)
+    progress: bool = True  # show a progress bar
+    time_budget_s: float | None = None  # stop early (with a checkpoint) after this many seconds of this call
+    grid_samples: int = 32  # images per sample grid (0: no grids)
+    keep_every: int = 0  # > 0: also keep checkpoint_stepXXXXXX.pt at every multiple of this many steps
+    log: Callable[[str], None] = print  # where notes go
+
+
+def save_sample_grid(g_ema: Generator, latents, path: Path, title: str) -> None:
+    with torch.no_grad():
+        out = g_ema(latents)
+    fig = sample_grid(out.image.cpu(), out.masks.cpu(), out.points.cpu(), out.part_centers.cpu(), ncols=8, title=title)
+    save_figure(fig, path)
+
+
+def _check_images(cfg: GANSegConfig, images: torch.Tensor) -> None:
+    size = cfg.generator.image_size
+    if images.dtype != torch.uint8 or images.dim() != 4 or tuple(images.shape[1:]) != (3, size, size):
+        raise ValueError(f"training images must be uint8 (N, 3, {size}, {size}) for preset {cfg.name!r}, "
+                         f"got {images.dtype} {tuple(images.shape)}")
+
+
+def _start(cfg: GANSegConfig, ckpt_path: Path, data_id: dict, opts: TrainOptions, info: DistInfo) -> tuple[GANState, int]:
+    """A fresh state, or the checkpoint's when resuming; returns it with the run's seed."""
+    seed = opts.seed
+    if not opts.resume:
+        state = build_state(cfg, info.device, seed, info.rank)
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)
+        random.seed(seed)
+        return state, seed
+    ck = load_checkpoint(ckpt_path, "gan")
+    if architecture(from_dict(ck["config"])) != architecture(cfg):
+        raise CheckpointError(f"{ckpt_path} was made with another generator, discriminator, batch or "
+                              "learning rate; resume with the run's own config")
+    if ck["data"]["sha256"] != data_id["sha256"]:
+        raise CheckpointError(f"{ckpt_path} was trained on other data ({ck['data']['n']} images); "
+                              "resume with the same --data file")
+    seed = ck["seed"]
+    state = build_state(cfg, info.device, seed, info.rank)
+    load_payload(state, ck)
+    if ck["world"] == info.world:
+        state.sampler.set_state(ck["samplers"][info.rank])
+    elif info.main:
+        opts.log(f"note: checkpoint made with {ck['world']} processes, resuming with {info.world}: "
+                 "the noise sequence restarts from a new seed")
+        state.sampler.manual_seed(sampler_seed(seed, info.rank) + 7919 * state.step)
+    return state, seed
+
+
+def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
+          options: TrainOptions = TrainOptions()) -> GANState:
+    """Train (or continue training) a GAN on uint8 `images` (N, 3, S, S) until cfg.train.steps.
+
+    Writes into run_dir: checkpoint.pt (atomic, every train.checkpoint_every steps and at the
+    end), samples/step_XXXXXX.png, log.csv, config.json.  With options.resume the run continues
+    from run_dir/checkpoint.pt; `cfg` must then match the checkpoint's networks, batch and
+    learning rates (loss weights, steps and intervals may change, e.g. to branch a run).
+    """
+    opts = options
+    info = init_distributed(opts.device)
+    run_dir = Path(run_dir)
+    ckpt_path = run_dir / CHECKPOINT
+    _check_images(cfg, images)
+    data_id = data_fingerprint(images)
+    state, seed = _start(cfg, ckpt_path, data_id, opts, info)
+    for m in (state.g, state.d, state.g_ema):
+        broadcast_module(m, info.world)
+    if opts.channels_last:
+        for m in (state.g, state.d, state.g_ema):
+            m.to(memory_format=torch.channels_last)
+
+    t = cfg.train
+    shard = images[info.rank::info.world]  # this rank's share of the real images
+    if info.device.type == "cuda":
+        shard = shard.to(info.device)
+    fixed = state.g_ema.sample_latents(max(opts.grid_samples, 1),
+                                       generator=torch.Generator().manual_seed(seed + 12345), device=info.device)
+    autocast = (lambda: torch.autocast(info.device.type, dtype=torch.bfloat16)) if opts.bf16 else nullcontext
+
+    if info.main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / "config.json", json.dumps(to_dict(cfg), indent=2) + "\n")
+        if opts.resume:
+            trim_log(run_dir / LOG, state.step)
+        elif (run_dir / LOG).exists():
+            (run_dir / LOG).unlink()
+
+    def checkpoint() -> None:
+        samplers = gather_states(state.sampler.get_state(), info.world)  # every rank takes part
+        if info.main:
+            save_checkpoint(ckpt_path, gan_payload(state, data_id, seed, info.world, samplers), "gan")
+            if opts.keep_every and state.step % opts.keep_every == 0:
+                atomic_write(run_dir / f"checkpoint_step{state.step:06d}.pt",
+                             lambda tmp: shutil.copyfile(ckpt_path, tmp))
+        if info.main and opts.grid_samples:
+            save_sample_grid(state.g_ema, fixed, run_dir / "samples" / f"step_{state.step:06d}.png",
+                             f"{cfg.name}, step {state.step} (EMA generator)")
+
+    bar = tqdm(total=t.steps, initial=state.step, disable=(None if opts.progress else True) if info.main else True,
+               desc=f"train {cfg.name}", unit="it", dynamic_ncols=True)
+    avg = Averager()
+    state.g.train()
+    last_time, last_step, last_elapsed = time.perf_counter(), state.step, state.elapsed
+    deadline = None if opts.time_budget_s is None else last_time + opts.time_budget_s
+    try:
+        while state.step < t.steps:
+            step = state.step + 1
+            latents = state.g.sample_latents(t.batch, generator=state.sampler, device=info.device)
+            index = torch.randint(len(shard), (t.batch,), generator=state.sampler)
+            real = real_batch(shard, index.to(shard.device), info.device)
+            if opts.channels_last:
+                real = real.contiguous(memory_format=torch.channels_last)
+            g_latents = state.g.sample_latents(t.batch, generator=state.sampler, device=info.device)
+            stats = iteration(state, cfg, real, latents, g_latents, step, world=info.world, autocast=autocast)
+            state.step = step
+            avg.add(stats)
+            now = time.perf_counter()
+            state.elapsed += now - last_time
+            last_time = now
+            bar.update(1)
+            if step % t.log_every == 0 or step == t.steps:
+                row = avg.pop()
+                rate = (step - last_step) / max(1e-9, state.elapsed - last_elapsed)
+                row |= {"step": step, "elapsed_s": state.elapsed, "it_per_s": rate}
+                last_elapsed, last_step = state.elapsed, step
+                bar.set_postfix_str(_fmt({k: row[k] for k in ("d_loss", "g_loss") if k in row}), refresh=False)
+                if info.main:
+                    append_log(run_dir / LOG, row)
+            out_of_time = deadline is not None and agree(time.perf_counter() > deadline, info)
+            if step % t.checkpoint_every == 0 or step == t.steps or out_of_time:
+                checkpoint()
+            if out_of_time:
+                if info.main:
+                    opts.log(f"time budget of {opts.time_budget_s:.0f} s reached at step {step}")
+                break
+    except TrainingDiverged as err:
+        kept = f"the last good checkpoint {ckpt_path} (step {checkpoint_step(ckpt_path)}) is kept" \
+            if ckpt_path.exists() else "no checkpoint had been written yet"
+        raise TrainingDiverged(f"training stopped at step {state.step + 1}: {err}; {kept}; "
+                               "try lower learning rates (--set train.lr_g=... train.lr_d=...)") from None
+    finally:
+        bar.close()
+    return state

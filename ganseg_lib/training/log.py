@@ -1,0 +1,60 @@
+"""The run's CSV log: one row every `train.log_every` steps, averaged over those steps."""
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from ..checkpoint import atomic_write_text
+
+LOG = "log.csv"  # log file inside a run folder
+LOG_FIELDS = ["step", "elapsed_s", "it_per_s", "d_loss", "g_loss", "r1", "con", "area", "real_logit", "fake_logit"]
+
+
+def _writer(f) -> csv.DictWriter:
+    return csv.DictWriter(f, LOG_FIELDS, restval="", extrasaction="ignore", lineterminator="\n")
+
+
+def _formatted(row: dict) -> dict[str, str]:
+    return {k: str(v) if k == "step" else f"{v:.6g}" for k, v in row.items() if v is not None}
+
+
+def append_log(path: Path, row: dict) -> None:
+    """Append one row (numbers; missing or None fields stay empty), writing the header first."""
+    new = not path.exists()
+    with open(path, "a", newline="") as f:
+        writer = _writer(f)
+        if new:
+            writer.writeheader()
+        writer.writerow(_formatted(row))
+
+
+def trim_log(path: Path, last_step: int) -> None:
+    """Drop log rows written after the checkpoint we resume from (they will be written again)."""
+    if not path.exists():
+        return
+    with open(path, newline="") as f:
+        rows = [r for r in csv.DictReader(f) if int(r["step"]) <= last_step]
+    text = io.StringIO()
+    writer = _writer(text)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(path, text.getvalue())
+
+
+class Averager:
+    """Running means of the step statistics between two log rows."""
+
+    def __init__(self):
+        self.sums: dict[str, float] = {}
+        self.counts: dict[str, int] = {}
+
+    def add(self, stats: dict[str, float]) -> None:
+        for k, v in stats.items():
+            self.sums[k] = self.sums.get(k, 0.0) + v
+            self.counts[k] = self.counts.get(k, 0) + 1
+
+    def pop(self) -> dict[str, float]:
+        out = {k: self.sums[k] / self.counts[k] for k in self.sums}
+        self.sums, self.counts = {}, {}
+        return out
