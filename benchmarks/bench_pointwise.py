@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from benchmarks.bench_speed import _time
+from benchmarks.bench_speed import time_calls
 from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.model.fast import PointwiseConv2d
 
@@ -33,7 +33,7 @@ SHAPES = [("cpu-tiny gamma/beta, 32-px level", 16, 16, 16, 60),
 
 
 def _median_ms(fn, repeats: int) -> float:
-    return 1e3 * statistics.median(_time(fn, torch.device("cpu"), 1, repeats))
+    return 1e3 * statistics.median(time_calls(fn, 1, repeats))
 
 
 def measure(batch: int, cin: int, cout: int, side: int, repeats: int) -> dict:

@@ -19,7 +19,6 @@ import os
 import platform
 import resource
 import statistics
-import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import replace
@@ -34,23 +33,16 @@ STAGES = ["g_forward", "g_forward_backward", "d_step", "g_step", "train_iteratio
 # --------------------------------------------------------------------------------------------
 # measurements (run inside a worker process)
 
-def _sync(device):
-    import torch
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+def time_calls(fn, warmup: int, repeats: int) -> list[float]:
+    """Seconds of each of `repeats` calls of fn after `warmup` untimed ones, on the current thread
+    count (torch.utils.benchmark.Timer synchronises CUDA around each measurement)."""
+    import torch  # the workers import torch after setting their thread count
+    from torch.utils import benchmark
 
-
-def _time(fn, device, warmup: int, repeats: int) -> list[float]:
     for _ in range(warmup):
         fn()
-    _sync(device)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - t)
-    return times
+    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads())
+    return [timer.timeit(1).mean for _ in range(repeats)]
 
 
 def _flops(fn) -> int:
@@ -92,7 +84,7 @@ def measure(job: dict) -> dict:
     if stage == "matmul":
         n = 2048
         a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-        times = _time(lambda: a @ b, device, 3, max(job["repeats"], 10))
+        times = time_calls(lambda: a @ b, 3, max(job["repeats"], 10))
         med = statistics.median(times)
         return {"seconds": med, "gflops_per_s": 2 * n**3 / med / 1e9, "threads": torch.get_num_threads()}
 
@@ -135,15 +127,15 @@ def measure(job: dict) -> dict:
     warm, reps = job["warmup"], job["repeats"]
     if stage in ("g_forward", "g_forward_backward"):
         fn = g_forward if stage == "g_forward" else g_forward_backward
-        times = _time(fn, device, warm, reps)
+        times = time_calls(fn, warm, reps)
         flops = _flops(fn) if not job.get("compile") else None
     elif stage in ("d_step", "g_step", "train_iteration"):
         # lazy regularisers: weight the regularised and plain steps by how often they run
         parts = {}
         if stage in ("d_step", "train_iteration"):
-            parts["d"] = (_time(d_plain, device, warm, reps), _time(d_r1, device, 1, max(2, reps // 2)), r1_every)
+            parts["d"] = (time_calls(d_plain, warm, reps), time_calls(d_r1, 1, max(2, reps // 2)), r1_every)
         if stage in ("g_step", "train_iteration"):
-            parts["g"] = (_time(g_plain, device, warm, reps), _time(g_reg, device, 1, max(2, reps // 2)), reg_every)
+            parts["g"] = (time_calls(g_plain, warm, reps), time_calls(g_reg, 1, max(2, reps // 2)), reg_every)
         times_total, flops = 0.0, 0
         for plain, reg, every in parts.values():
             times_total += (statistics.median(reg) + (every - 1) * statistics.median(plain)) / every
@@ -160,8 +152,8 @@ def measure(job: dict) -> dict:
         ref = ReferenceGenerator(cfg).to(device).train()
         ref_opt_g = torch.optim.Adam(ref.parameters(), lr=1e-4, betas=(0.5, 0.9))
         ref_opt_d = torch.optim.Adam(d.parameters(), lr=4e-4, betas=(0.5, 0.9))
-        plain = _time(lambda: reference_iteration(ref, d, ref_opt_g, ref_opt_d, real, cfg, 1), device, warm, reps)
-        with_gp = _time(lambda: reference_iteration(ref, d, ref_opt_g, ref_opt_d, real, cfg, 0), device, 1, 2)
+        plain = time_calls(lambda: reference_iteration(ref, d, ref_opt_g, ref_opt_d, real, cfg, 1), warm, reps)
+        with_gp = time_calls(lambda: reference_iteration(ref, d, ref_opt_g, ref_opt_d, real, cfg, 0), 1, 2)
         times = [(statistics.median(with_gp) + 15 * statistics.median(plain)) / 16]
         flops = (_flops(lambda: reference_iteration(ref, d, ref_opt_g, ref_opt_d, real, cfg, 0))
                  + 15 * _flops(lambda: reference_iteration(ref, d, ref_opt_g, ref_opt_d, real, cfg, 1))) // 16
@@ -190,7 +182,7 @@ def measure(job: dict) -> dict:
                 seg(images)
 
         fn = distill if stage == "distill_step" else infer
-        times = _time(fn, device, warm, reps)
+        times = time_calls(fn, warm, reps)
         flops = _flops(fn)
         del labels
     else:

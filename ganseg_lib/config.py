@@ -4,9 +4,7 @@ Every model, loss and training loop is built from a `GANSegConfig`; nothing read
 setting.  Presets are plain values in `PRESETS`.  A config round-trips through `to_dict` /
 `from_dict`, which is how it travels inside checkpoints.
 
-Coordinates everywhere in the project: (x, y), x to the right, y down, both in [-1, 1] over
-the image; pixel (row i, column j) of an S x S image has its centre at
-x = (j + 0.5) * 2 / S - 1, y = (i + 0.5) * 2 / S - 1.
+Coordinates everywhere in the project are defined once, in coords.py.
 """
 from __future__ import annotations
 
@@ -130,13 +128,14 @@ def _paper(name: str, n_parts: int = 8, lambda_con: float = 10.0, bg_y: float = 
 def _paper_fast(name: str) -> GANSegConfig:
     # The paper's architecture changed only where the paper is silent: one SPADE hidden
     # activation per block (its SPADE layers read the same condition map) and 1x1 gamma/beta
-    # convs (Appendix B.2 gives no kernel size). 54 instead of 157 GFLOP per 128-px image.
+    # convs (Appendix B.2 gives no kernel size): about a third of the FLOPs per image
+    # (benchmarks/measured/README.md).
     cfg = _paper(name)
     return replace(cfg, generator=replace(cfg.generator, share_spade_hidden=True, spade_kernel=1))
 
 
 def _cpu(name: str, size: int) -> GANSegConfig:
-    # Chosen by measurement on a 2-core CPU (benchmarks/bench_speed.py): thin SPADE with one
+    # Chosen by measurement on a 2-core CPU (benchmarks/bench_speed.py, benchmarks/measured/): thin SPADE with one
     # hidden activation per block and 1x1 gamma/beta convs (small margins, few FLOPs), batch 16
     # and a point divisor of 2 (points spread early).
     if size == 64:
@@ -156,8 +155,8 @@ def _cpu(name: str, size: int) -> GANSegConfig:
         loss=LossConfig(lambda_con=10.0, r1_gamma=1.0, r1_interval=4),
         train=TrainConfig(batch=16, steps=9000, lr_g=2e-4, lr_d=4e-4, ema_decay=0.995,
                           checkpoint_every=500, log_every=25),
-        # LR-ASPP MobileNetV3 on the image enlarged to 64 px: benchmarks/bench_segmenter.py measured it
-        # 1.5x slower than at 32 px but clearly more accurate (fg IoU 0.85 vs 0.76 on 32-px faces)
+        # LR-ASPP MobileNetV3 on the image enlarged to 64 px: slower than at 32 px but clearly more
+        # accurate on 32-px faces (benchmarks/bench_segmenter.py)
         segmenter=SegmenterConfig(arch="lraspp_mobilenet_v3_large", steps=1500, batch=32, lr=1e-3,
                                   input_scale=max(1, 64 // size)),
     )
@@ -203,7 +202,7 @@ def _build(cls: type, data: dict, where: str) -> Any:
         raise ConfigError(f"unknown config field(s) {', '.join(where + k for k in unknown)}")
     kwargs = {}
     for name, value in data.items():
-        default = getattr(cls(), name) if cls is not GANSegConfig else getattr(GANSegConfig(), name)
+        default = getattr(cls(), name)
         if dataclasses.is_dataclass(default):
             kwargs[name] = _build(type(default), value, f"{where}{name}.")
         elif isinstance(default, tuple):

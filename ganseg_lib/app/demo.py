@@ -37,7 +37,7 @@ class DemoPlan:
 
 
 # Batch 8 rather than the preset's 16: in the same wall time it makes more iterations and a
-# better segmenter (measured; the numbers are in the README's demo section).
+# better segmenter (measured: benchmarks/measured/README.md).
 FULL = DemoPlan("cpu-tiny", n_images=8000, data_seed=0, gan_steps=12000, gan_minutes=13.0,
                 distill_steps=1500, distill_minutes=3.0, overrides=("train.batch=8",))
 FAST = DemoPlan("cpu-tiny", n_images=192, data_seed=0, gan_steps=4, gan_minutes=1.0,
