@@ -16,6 +16,14 @@ from .checkpoint import atomic_write
 from .coords import mask_centers
 
 
+def _finish(fig: plt.Figure, title: str | None, pad: float = 1.08) -> plt.Figure:
+    """The figure's title (if any) and a tight layout with `pad` (matplotlib's default 1.08)."""
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout(pad=pad)
+    return fig
+
+
 def part_colors(n_parts: int) -> np.ndarray:
     """(K+1, 3) RGB in [0, 1]: a distinct colour per part, grey for the background (last)."""
     cmap = plt.get_cmap("tab10" if n_parts <= 10 else "tab20")
@@ -154,10 +162,7 @@ def generator_levels(out, index: int = 0, panels: tuple[str, ...] = ("points", "
             raise ValueError(f"unknown panel {panel!r}; use one of {', '.join(names)}")
         ax.set_xlim(-0.5, size - 0.5)
         ax.set_ylim(size - 0.5, -0.5)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(pad=0.6)
-    return fig
+    return _finish(fig, title, pad=0.6)
 
 
 def embedding_similarity(embeddings: torch.Tensor, title: str | None = None) -> plt.Figure:
@@ -204,10 +209,7 @@ def point_layouts(points: torch.Tensor, centers: torch.Tensor, scales: torch.Ten
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"sample {i}", fontsize=9)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(pad=0.6)
-    return fig
+    return _finish(fig, title, pad=0.6)
 
 
 def map_row(maps: dict, title: str | None = None, cmap: str = "viridis", vmin: float | None = None,
@@ -281,10 +283,7 @@ def loss_curves(log: str | os.PathLike | list[dict], columns: tuple[str, ...] = 
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
 
 
 def _feature_rgb(feat: torch.Tensor) -> np.ndarray:
@@ -312,10 +311,7 @@ def curve_panels(panels: dict, xlabel: str, title: str | None = None, vlines: di
         ax.set_xlabel(xlabel, fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
 
 
 def speed_report(report: dict) -> plt.Figure:
@@ -392,10 +388,7 @@ def shift_comparison(before, after, shift_px: tuple[int, int] = (0, 0), index: i
         ax.set_yticks([])
         ax.set_xlim(-0.5, size - 0.5)
         ax.set_ylim(size - 0.5, -0.5)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(pad=0.5)
-    return fig
+    return _finish(fig, title, pad=0.5)
 
 
 def embedding_scatter(panels: dict, part_names: list[str] | None = None, title: str | None = None,
@@ -421,10 +414,7 @@ def embedding_scatter(panels: dict, part_names: list[str] | None = None, title: 
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0][-1].legend(fontsize=7, markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(pad=0.5)
-    return fig
+    return _finish(fig, title, pad=0.5)
 
 
 def metric_bars(table: dict, references: dict | None = None, title: str | None = None,
@@ -453,7 +443,4 @@ def metric_bars(table: dict, references: dict | None = None, title: str | None =
         ax.set_title(metric, fontsize=9)
         ax.tick_params(axis="y", labelsize=7)
         ax.grid(alpha=0.3, axis="y")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
