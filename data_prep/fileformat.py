@@ -19,9 +19,10 @@ It loads with `torch.load(path, weights_only=True)`.  Keys (N items, S x S pixel
 
 meta: "source" (e.g. "synthetic:faces", "celeba-wild", "folder"), "description" (one line),
 "eval_splits" ({"fit": split the landmark regressor is fitted on, "test": split scored}),
-"landmark_names" and "landmark_protocol" when there are landmarks ("mafl": 5 MAFL points,
+"landmark_names" and "landmark_protocol" when there are landmarks ("mafl": face points,
 regression without bias, error / inter-ocular distance; "keypoints": regression with bias,
-invisible points skipped, error in pixels), "part_names" with part_labels, "options" (the
+invisible points skipped, error in pixels), "landmark_eyes" (mafl, optional: the two 0-based
+eye points, default [0, 1]), "part_names" with part_labels, "options" (the
 arguments that made the file), "skipped" (files left out by --skip-bad).
 
 Files are written atomically: to a temporary file in the same folder, then renamed.
@@ -111,6 +112,10 @@ class Prepared:
             protocol = self.meta.get("landmark_protocol")
             if protocol is not None and protocol not in PROTOCOLS:
                 raise bad(f"unknown landmark_protocol {protocol!r}")
+            eyes = self.meta.get("landmark_eyes", [0, 1])
+            n_points = self.landmarks.shape[1]
+            if len(eyes) != 2 or len(set(eyes)) != 2 or not all(0 <= e < n_points for e in eyes):
+                raise bad(f"'landmark_eyes' must name two different landmarks of {n_points}, got {eyes}")
         if (self.fg_masks is None) != (self.has_mask is None):
             raise bad("'fg_masks' and 'has_mask' come together")
         if self.part_labels is not None and len(self.meta.get("part_names", [])) < int(self.part_labels.max()):

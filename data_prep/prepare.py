@@ -21,7 +21,7 @@ from .errors import DataError
 from .fileformat import Prepared, save
 
 REAL_SOURCES = ("celeba-wild", "celeba-aligned", "cub", "flowers", "taichi", "folder")
-FOLDER_ONLY = ("landmarks", "masks", "splits", "landmark_protocol")
+FOLDER_ONLY = ("landmarks", "masks", "splits", "landmark_protocol", "eyes")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -44,7 +44,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--masks", help="folder: folder with one PNG mask per image (same stem), non-zero = foreground")
     p.add_argument("--splits", help="folder: CSV with header file,split (train, val or test)")
     p.add_argument("--landmark-protocol", choices=("mafl", "keypoints"),
-                   help="folder: how landmarks are scored (mafl: 5 MAFL-order face points; default keypoints)")
+                   help="folder: how landmarks are scored (mafl: face points, regression without bias, error in %% "
+                        "of the eye distance, as for CelebA; default keypoints: with bias, in pixels)")
+    p.add_argument("--eyes", help="folder, with --landmark-protocol mafl: the two eye points as I,J, 1-based "
+                                  "as in the CSV's x1,y1,... columns (default 1,2, the MAFL order)")
     p.add_argument("--frame-step", type=int, default=1, help="taichi: keep every K-th training frame (default 1)")
     p.add_argument("--skip-bad", action="store_true", help="real sources: skip unreadable images and list them")
     p.add_argument("--workers", type=int, default=min(4, os.cpu_count() or 1),
@@ -90,7 +93,21 @@ def build(args: argparse.Namespace) -> Prepared:
         return sources.taichi(args.dir, frame_step=args.frame_step, **common)
     return folder_source.folder(args.dir, landmarks=args.landmarks, masks=args.masks, splits=args.splits,
                                 seed=args.seed, test_fraction=args.test_fraction,
-                                landmark_protocol=args.landmark_protocol, **common)
+                                landmark_protocol=args.landmark_protocol, eyes=parse_eyes(args.eyes), **common)
+
+
+def parse_eyes(text: str | None) -> tuple[int, int] | None:
+    """'I,J' (1-based) -> (I - 1, J - 1); None stays None."""
+    if text is None:
+        return None
+    parts = text.split(",")
+    try:
+        eyes = tuple(int(p) - 1 for p in parts)
+    except ValueError:
+        eyes = ()
+    if len(eyes) != 2 or min(eyes) < 0 or eyes[0] == eyes[1]:
+        raise DataError(f"--eyes {text}: expected two different point numbers I,J counted from 1, e.g. --eyes 1,2")
+    return eyes
 
 
 def summary(data: Prepared, path: Path, seconds: float) -> str:

@@ -74,6 +74,28 @@ class LossConfig:
     reg_interval: int = 2  # concentration and area run every N-th G step, multiplied by N
 
 
+AUGMENT_OPERATIONS = ("color", "translation", "cutout")  # see augment.py
+ALIVE_MASS = 0.01  # a part whose mask covers less than this share of the image counts as dead (log, evaluation)
+
+
+@dataclass(frozen=True)
+class AugmentConfig:
+    policy: tuple[str, ...] = ()  # D-input augmentations in order, of "color", "translation", "cutout"; () = off
+    p: float = 1.0  # probability that each operation touches a sample (1 = DiffAugment); start value when adaptive
+    ada_target: float = 0.0  # > 0: adapt p (ADA) so that E[sign D(real)] stays near this target, e.g. 0.6
+    ada_speed_images: int = 20000  # real images over which adaptive p can move from 0 to 1
+
+    def __post_init__(self) -> None:
+        unknown = [op for op in self.policy if op not in AUGMENT_OPERATIONS]
+        if unknown:
+            raise ConfigError(f"augment.policy: unknown operation(s) {', '.join(unknown)}; "
+                              f"use {', '.join(AUGMENT_OPERATIONS)}")
+        if not 0.0 <= self.p <= 1.0:
+            raise ConfigError(f"augment.p must be in [0, 1], got {self.p}")
+        if not 0.0 <= self.ada_target < 1.0:
+            raise ConfigError(f"augment.ada_target must be in [0, 1), got {self.ada_target}")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     batch: int = 64  # images per step (per process)
@@ -104,6 +126,7 @@ class GANSegConfig:
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     segmenter: SegmenterConfig = field(default_factory=SegmenterConfig)
 
     def __post_init__(self) -> None:
@@ -217,7 +240,7 @@ def from_dict(data: dict) -> GANSegConfig:
     return _build(GANSegConfig, data, "")
 
 
-def _parse_value(text: str, current: Any, key: str) -> Any:
+def _parse_value(text: str, current: Any, key: str, annotation: str = "") -> Any:
     try:
         if isinstance(current, bool):
             if text.lower() not in ("true", "false"):
@@ -229,7 +252,7 @@ def _parse_value(text: str, current: Any, key: str) -> Any:
             return float(text)
         if isinstance(current, tuple):
             parts = [p for p in text.strip("()[] ").split(",") if p.strip()]
-            kind = type(current[0]) if current else float
+            kind = type(current[0]) if current else (str if "str" in annotation else float)
             return tuple(kind(p) for p in parts)
     except ValueError:
         raise ConfigError(f"--set {key}={text}: expected a value like {current!r}") from None
@@ -250,6 +273,7 @@ def apply_overrides(cfg: GANSegConfig, assignments: list[str]) -> GANSegConfig:
         names = [f.name for f in fields(section)]
         if path[1] not in names:
             raise ConfigError(f"--set {key}: unknown field; {path[0]} has {', '.join(names)}")
-        value = _parse_value(text.strip(), getattr(section, path[1]), key)
+        annotation = str(next(f.type for f in fields(section) if f.name == path[1]))
+        value = _parse_value(text.strip(), getattr(section, path[1]), key, annotation)
         cfg = replace(cfg, **{path[0]: replace(section, **{path[1]: value})})
     return cfg

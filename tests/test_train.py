@@ -12,7 +12,7 @@ import torch
 from _tiny import tiny_config, tiny_images
 from ganseg_lib import losses
 from ganseg_lib.checkpoint import load_checkpoint
-from ganseg_lib.config import to_dict
+from ganseg_lib.config import apply_overrides, to_dict
 from ganseg_lib.model import Generator
 from ganseg_lib.training.gan import TrainingDiverged, TrainOptions, d_step, ema_update, g_step, real_batch, train
 from ganseg_lib.training.state import build_state
@@ -61,8 +61,12 @@ def _state_equal(a: dict, b: dict, path="") -> None:
         assert a == b, path
 
 
-def test_sigkill_then_resume_gives_identical_weights(tmp_path):
+@pytest.mark.parametrize("augmented", [False, True], ids=["plain", "adaptive-augmentation"])
+def test_sigkill_then_resume_gives_identical_weights(tmp_path, augmented):
     cfg = tiny_config(steps=8, checkpoint_every=3)
+    if augmented:  # augmentations drawn from the sampler and ADA's p must continue exactly too
+        cfg = apply_overrides(cfg, ["augment.policy=color,translation,cutout", "augment.ada_target=0.1",
+                                    "augment.ada_speed_images=64", "augment.p=0.5"])
     full, killed = tmp_path / "full", tmp_path / "killed"
     done = _run(cfg, full)
     assert done.returncode == 0, done.stderr
@@ -74,7 +78,7 @@ def test_sigkill_then_resume_gives_identical_weights(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     a, b = load_checkpoint(full / "checkpoint.pt"), load_checkpoint(killed / "checkpoint.pt")
     assert a["step"] == b["step"] == 8
-    for key in ("g", "d", "g_ema", "opt_g", "opt_d", "samplers", "rng"):
+    for key in ("g", "d", "g_ema", "opt_g", "opt_d", "samplers", "rng", "ada"):
         _state_equal(a[key], b[key], key)
     with open(killed / "log.csv") as f:
         assert [int(r["step"]) for r in csv.DictReader(f)] == list(range(1, 9))  # no duplicated rows

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..config import GANSegConfig
+from ..config import ALIVE_MASS, GANSegConfig
 from ..training.segmenter import Segmenter, predict
 from ..viz import save_figure, segmentation_overlays
 from . import metrics
@@ -35,6 +35,7 @@ class LabelledImages:
     part_labels: torch.Tensor | None = None  # (N, S, S) int, 0 = background
     protocol: str | None = None  # "mafl" or "keypoints" (see metrics.py)
     has_mask: torch.Tensor | None = None  # (N,) bool where only some images have a foreground mask
+    eyes: tuple[int, int] = metrics.EYES  # mafl: the two landmarks whose distance normalises the error
 
     def masked(self) -> torch.Tensor:
         """Indices of the images with a foreground mask."""
@@ -53,13 +54,14 @@ class LabelledImages:
         fg, has = getattr(ds, "fg_masks", None), getattr(ds, "has_mask", None)
         if has is not None and bool(has.all()):
             has = None
+        eyes = tuple(meta.get("landmark_eyes", metrics.EYES))
         return cls(ds.images, landmarks, getattr(ds, "visible", None), fg, getattr(ds, "part_labels", None),
-                   protocol, has)
+                   protocol, has, eyes)
 
     def head(self, n: int) -> "LabelledImages":
         cut = (lambda t: None if t is None else t[:n])
         return LabelledImages(self.images[:n], cut(self.landmarks), cut(self.visible), cut(self.fg_masks),
-                              cut(self.part_labels), self.protocol, cut(self.has_mask))
+                              cut(self.part_labels), self.protocol, cut(self.has_mask), self.eyes)
 
 
 def what_is_skipped(test: LabelledImages) -> list[str]:
@@ -90,20 +92,22 @@ def evaluate_masks(train_masks: torch.Tensor, train: LabelledImages, test_masks:
             raise EvaluationError("the train split has no landmarks to fit the regression")
         ftr, fte = metrics.part_centers(train_masks), metrics.part_centers(test_masks)
         if test.protocol == "mafl":
-            err = metrics.mafl_landmark_error(ftr, train.landmarks, fte, test.landmarks)
-            mean_shape = metrics.mean_shape_error(train.landmarks, test.landmarks)
+            eyes = test.eyes
+            err = metrics.mafl_landmark_error(ftr, train.landmarks, fte, test.landmarks, eyes)
+            mean_shape = metrics.mean_shape_error(train.landmarks, test.landmarks, eyes)
             refs = {"mean_shape": mean_shape}
             if train.fg_masks is not None and test.fg_masks is not None and train.has_mask is None \
                     and test.has_mask is None:
                 refs["localisation_only"] = metrics.localisation_only_error(
-                    train.fg_masks, train.landmarks, test.fg_masks, test.landmarks)
+                    train.fg_masks, train.landmarks, test.fg_masks, test.landmarks, eyes)
             if train.part_labels is not None and test.part_labels is not None:
                 n_labels = int(max(train.part_labels.max(), test.part_labels.max()))
                 refs["ground_truth_parts"] = metrics.mafl_landmark_error(
                     label_centers(train.part_labels, n_labels), train.landmarks,
-                    label_centers(test.part_labels, n_labels), test.landmarks)
+                    label_centers(test.part_labels, n_labels), test.landmarks, eyes)
             result["landmarks"] = {
                 "protocol": "mafl: regression without bias, mean L2 / inter-ocular distance, %",
+                "eyes": list(eyes),
                 "error_pct": err, "x_mean_shape": err / mean_shape,
                 "references_pct": refs,
             }
@@ -126,6 +130,9 @@ def evaluate_masks(train_masks: torch.Tensor, train: LabelledImages, test_masks:
                 **errs, "x_mean_shape": errs["mean_px"] / max(refs["mean_shape"]["mean_px"], 1e-12),
                 "references": refs,
             }
+    result["parts"] = {"protocol": f"segmenter's soft masks on the test images: mass = share of the image, "
+                                   f"alive = mass >= {ALIVE_MASS} with under half of it on the border ring",
+                       **metrics.part_usage(test_masks, ALIVE_MASS)}
     if test.fg_masks is not None:
         keep = test.masked()  # images that have a ground-truth mask
         gt = test.fg_masks[keep]
@@ -187,4 +194,9 @@ def report(result: dict) -> str:
         r = fg["references"]
         lines.append(f"  foreground IoU {fg['iou']:.3f} (all-foreground {r['all_foreground']:.3f}, "
                      f"centre box {r['centre_box']:.3f})")
+    parts = result.get("parts")
+    if parts is not None:
+        usage = ", ".join(f"{m:.1%}" + (" (border)" if b >= 0.5 else "")
+                          for m, b in zip(parts["mass"], parts["border_share"]))
+        lines.append(f"  parts alive {parts['alive']} of {parts['n_parts']}; share of the image each: {usage}")
     return "\n".join(lines)

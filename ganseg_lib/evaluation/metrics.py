@@ -13,7 +13,8 @@ Landmarks, "mafl" protocol (CelebA, MAFL's 5 landmarks: eyes first)
     coordinates, fitted by least squares on the train split (scikit-learn
     LinearRegression(fit_intercept=False)), applied to the test split.  Error per image =
     mean over landmarks of the L2 distance divided by the inter-ocular distance (distance
-    between ground-truth landmarks 0 and 1); reported in percent, averaged over images.
+    between the ground-truth eye landmarks, 0 and 1 for MAFL; a folder of faces may name
+    others); reported in percent, averaged over images.
 Landmarks, "keypoints" protocol (Taichi-like data with visibility)
     One linear map WITH bias per keypoint (its 2 coordinates), fitted only on train images
     where that keypoint is visible; test errors only over visible keypoints.  Reported:
@@ -74,19 +75,23 @@ def fit_linear(features, targets, bias: bool) -> LinearRegression:
                                                     _np(targets).reshape(len(targets), -1))
 
 
-def interocular_error(pred, gt) -> np.ndarray:
-    """Per image: mean_l ||pred_l - gt_l|| / ||gt_0 - gt_1||, (N, L, 2) twice -> (N,) (fraction, not %)."""
+EYES = (0, 1)  # MAFL's landmark order starts with the two eyes
+
+
+def interocular_error(pred, gt, eyes: tuple[int, int] = EYES) -> np.ndarray:
+    """Per image: mean_l ||pred_l - gt_l|| / ||gt_e0 - gt_e1||, (N, L, 2) twice -> (N,) (fraction, not %)."""
     pred, gt = _np(pred).astype(np.float64), _np(gt).astype(np.float64)
-    iod = np.linalg.norm(gt[:, 0] - gt[:, 1], axis=-1)
+    iod = np.linalg.norm(gt[:, eyes[0]] - gt[:, eyes[1]], axis=-1)
     return np.linalg.norm(pred - gt, axis=-1).mean(axis=1) / np.maximum(iod, 1e-8)
 
 
-def mafl_landmark_error(train_features, train_landmarks, test_features, test_landmarks) -> float:
+def mafl_landmark_error(train_features, train_landmarks, test_features, test_landmarks,
+                        eyes: tuple[int, int] = EYES) -> float:
     """MAFL protocol: regression without bias, mean inter-ocular-normalised error in percent."""
     test_landmarks = _np(test_landmarks)
     reg = fit_linear(train_features, train_landmarks, bias=False)
     pred = reg.predict(_np(test_features).reshape(len(test_features), -1)).reshape(test_landmarks.shape)
-    return float(100.0 * interocular_error(pred, test_landmarks).mean())
+    return float(100.0 * interocular_error(pred, test_landmarks, eyes).mean())
 
 
 def keypoint_errors(train_features, train_keypoints, train_visible, test_features, test_keypoints, test_visible,
@@ -111,19 +116,40 @@ def keypoint_errors(train_features, train_keypoints, train_visible, test_feature
     return {"mae_px": float(dist.sum(axis=1).mean()), "mean_px": mean_px, "mean_norm": mean_px / image_size}
 
 
-def mean_shape_error(train_landmarks, test_landmarks) -> float:
+def mean_shape_error(train_landmarks, test_landmarks, eyes: tuple[int, int] = EYES) -> float:
     """Reference: the mean train landmark positions for every test image (inter-ocular %, MAFL)."""
     mean = _np(train_landmarks).astype(np.float64).mean(axis=0)
     gt = _np(test_landmarks)
-    return float(100.0 * interocular_error(np.broadcast_to(mean, gt.shape), gt).mean())
+    return float(100.0 * interocular_error(np.broadcast_to(mean, gt.shape), gt, eyes).mean())
 
 
-def localisation_only_error(train_fg, train_landmarks, test_fg, test_landmarks) -> float:
+def localisation_only_error(train_fg, train_landmarks, test_fg, test_landmarks, eyes: tuple[int, int] = EYES) -> float:
     """Reference: MAFL error of a regression (with bias) from the ground-truth foreground centroid."""
     test_landmarks = _np(test_landmarks)
     reg = fit_linear(region_centroid(train_fg), train_landmarks, bias=True)
     pred = reg.predict(region_centroid(test_fg)).reshape(test_landmarks.shape)
-    return float(100.0 * interocular_error(pred, test_landmarks).mean())
+    return float(100.0 * interocular_error(pred, test_landmarks, eyes).mean())
+
+
+# --------------------------------------------------------------------------------------------
+# part usage
+
+def part_usage(masks, alive_mass: float, border: float = 0.125) -> dict:
+    """How the K parts of (N, K+1, H, W) masks are used: per part its mass (mean mask value, the
+    share of the image it covers), its border share (the part of its mass within `border` x the
+    side of the image's edge) and the number of alive parts (mass >= alive_mass and less than half
+    of it on the border).  A dead or border-parked part is capacity the model does not use."""
+    m = _np(masks).astype(np.float64)[:, :-1]  # (N, K, H, W)
+    h, w = m.shape[-2:]
+    ring = np.ones((h, w), dtype=bool)
+    bh, bw = max(1, round(border * h)), max(1, round(border * w))
+    ring[bh:h - bh, bw:w - bw] = False
+    total = m.sum(axis=(0, 2, 3))  # (K,)
+    mass = total / (m.shape[0] * h * w)
+    border_share = (m * ring).sum(axis=(0, 2, 3)) / np.maximum(total, 1e-12)
+    alive = (mass >= alive_mass) & (border_share < 0.5)
+    return {"mass": mass.tolist(), "border_share": border_share.tolist(), "alive": int(alive.sum()),
+            "n_parts": int(m.shape[1])}
 
 
 # --------------------------------------------------------------------------------------------

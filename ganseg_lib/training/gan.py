@@ -35,11 +35,12 @@ from tqdm import tqdm
 
 from .. import losses
 from ..checkpoint import CheckpointError, atomic_write, atomic_write_text, load_checkpoint, save_checkpoint
-from ..config import GANSegConfig, from_dict, to_dict
+from ..config import ALIVE_MASS, GANSegConfig, from_dict, to_dict
 from ..model import Generator
 from ..viz import sample_grid, save_figure
+from .augment import augment
 from .distributed import DistInfo, agree, broadcast_module, gather_states, init_distributed, sync_buffers, sync_grads
-from .log import LOG, Averager, append_log, trim_log
+from .log import LOG, Averager, append_log, log_fields, trim_log
 from .state import (CHECKPOINT, GANState, architecture, build_state, checkpoint_step, data_fingerprint, gan_payload,
                     load_payload, sampler_seed)
 
@@ -57,16 +58,24 @@ def real_batch(images: torch.Tensor, index: torch.Tensor, device: torch.device) 
 
 
 def d_step(g: Generator, d: nn.Module, opt_d: torch.optim.Optimizer, real: torch.Tensor, latents,
-           cfg: GANSegConfig, do_r1: bool, world: int = 1, autocast=nullcontext) -> dict[str, float]:
-    """One discriminator update: eq. 14, plus lazy R1 (eq. 15) when do_r1."""
+           cfg: GANSegConfig, do_r1: bool, world: int = 1, autocast=nullcontext,
+           d_input: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, float]:
+    """One discriminator update: eq. 14, plus lazy R1 (eq. 15) when do_r1.
+
+    `d_input` (e.g. a differentiable augmentation, augment.py) maps real and fake images alike
+    before D sees them; R1 is still taken with respect to the real images themselves."""
     with torch.no_grad(), autocast():
         fake = g(latents).image
     real = real.detach().requires_grad_(do_r1)
+    both = torch.cat([real, fake.to(real.dtype)])
+    if d_input is not None:
+        both = d_input(both)
     with autocast():
-        logits = d(torch.cat([real, fake.to(real.dtype)])).float()  # D has no batch statistics: one pass
+        logits = d(both).float()  # D has no batch statistics: one pass
     real_logits, fake_logits = logits.split([real.shape[0], fake.shape[0]])
     loss = losses.discriminator_loss(real_logits, fake_logits)
-    stats = {"d_loss": loss.item(), "real_logit": real_logits.mean().item(), "fake_logit": fake_logits.mean().item()}
+    stats = {"d_loss": loss.item(), "real_logit": real_logits.mean().item(), "fake_logit": fake_logits.mean().item(),
+             "real_sign": real_logits.detach().sign().mean().item()}
     if do_r1:
         r1 = losses.r1_penalty(real_logits, real, cfg.loss.r1_gamma, cfg.loss.r1_interval)
         stats["r1"] = r1.item()
@@ -80,19 +89,27 @@ def d_step(g: Generator, d: nn.Module, opt_d: torch.optim.Optimizer, real: torch
 
 
 def g_step(g: nn.Module, d: nn.Module, opt_g: torch.optim.Optimizer, latents, cfg: GANSegConfig,
-           do_reg: bool, world: int = 1, autocast=nullcontext) -> dict[str, float]:
-    """One generator update: eq. 13, plus the concentration and area losses (eq. 16-17) when do_reg."""
+           do_reg: bool, world: int = 1, autocast=nullcontext,
+           d_input: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, float]:
+    """One generator update: eq. 13, plus the concentration and area losses (eq. 16-17) when do_reg.
+
+    Each regularised step also reports each part's mass (mean mask value: the share of the image
+    it covers) and how many parts cover at least ALIVE_MASS of it."""
     d.requires_grad_(False)  # D's weights are not updated here: skip their gradients
     try:
         with autocast():
             out = g(latents)
-            loss = losses.generator_loss(d(out.image).float())
+            seen = out.image if d_input is None else d_input(out.image)
+            loss = losses.generator_loss(d(seen).float())
         stats = {"g_loss": loss.item()}
         if do_reg:
             part_masks = out.masks[:, :-1].float()  # (B, K, S, S), background excluded
             con = losses.concentration_loss(part_masks, out.part_centers.float())
             area = losses.area_loss(out.heatmaps.float(), part_masks)
             stats.update(con=con.item(), area=area.item())
+            mass = part_masks.detach().mean(dim=(0, 2, 3)).tolist()  # (K,) share of the image per part
+            stats.update({f"mass{k}": m for k, m in enumerate(mass)},
+                         alive_parts=float(sum(m >= ALIVE_MASS for m in mass)))
             lc = cfg.loss
             loss = loss + losses.lazy(lc.lambda_con * con + lc.lambda_area * area, lc.reg_interval)
         opt_g.zero_grad(set_to_none=True)
@@ -111,12 +128,32 @@ def iteration(state: GANState, cfg: GANSegConfig, real: torch.Tensor, d_latents,
     """Training iteration `step` (1-based), as `train` runs it: a D step with R1 on its lazy
     interval, a G step with the mask losses on theirs, then the EMA update."""
     lc = cfg.loss
+    d_input = d_augmentation(state, cfg)
     stats = d_step(state.g, state.d, state.opt_d, real, d_latents, cfg, do_r1=step % lc.r1_interval == 0,
-                   world=world, autocast=autocast)
+                   world=world, autocast=autocast, d_input=d_input)
+    if state.ada is not None:
+        state.ada.observe(stats["real_sign"])
     stats |= g_step(state.g, state.d, state.opt_g, g_latents, cfg, do_reg=step % lc.reg_interval == 0,
-                    world=world, autocast=autocast)
+                    world=world, autocast=autocast, d_input=d_input)
+    if d_input is not None:
+        stats["aug_p"] = augmentation_p(state, cfg)
     ema_update(state.g_ema, state.g, cfg.train.ema_decay)
     return stats
+
+
+def augmentation_p(state: GANState, cfg: GANSegConfig) -> float:
+    """This iteration's augmentation probability: the adaptive controller's, or the config's fixed p."""
+    return state.ada.p if state.ada is not None else cfg.augment.p
+
+
+def d_augmentation(state: GANState, cfg: GANSegConfig) -> Callable[[torch.Tensor], torch.Tensor] | None:
+    """The augmentation of D's inputs for this iteration (augment.py), or None when it is off.
+    Its randomness comes from the run's sampler, so resuming draws the same augmentations."""
+    policy = cfg.augment.policy
+    if not policy:
+        return None
+    p = augmentation_p(state, cfg)
+    return lambda images: augment(images, policy, p, state.sampler)
 
 
 @torch.no_grad()
@@ -209,6 +246,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
     info = init_distributed(opts.device)
     run_dir = Path(run_dir)
     ckpt_path = run_dir / CHECKPOINT
+    fields = log_fields(cfg.generator.n_parts)
     _check_images(cfg, images)
     data_id = data_fingerprint(images)
     state, seed = _start(cfg, ckpt_path, data_id, opts, info)
@@ -230,7 +268,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
         run_dir.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run_dir / "config.json", json.dumps(to_dict(cfg), indent=2) + "\n")
         if opts.resume:
-            trim_log(run_dir / LOG, state.step)
+            trim_log(run_dir / LOG, state.step, fields)
         elif (run_dir / LOG).exists():
             (run_dir / LOG).unlink()
 
@@ -274,7 +312,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
                 last_elapsed, last_step = state.elapsed, step
                 bar.set_postfix_str(_fmt({k: row[k] for k in ("d_loss", "g_loss") if k in row}), refresh=False)
                 if info.main:
-                    append_log(run_dir / LOG, row)
+                    append_log(run_dir / LOG, row, fields)
             out_of_time = deadline is not None and agree(time.perf_counter() > deadline, info)
             if step % t.checkpoint_every == 0 or step == t.steps or out_of_time:
                 checkpoint()

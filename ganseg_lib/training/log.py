@@ -8,35 +8,41 @@ from pathlib import Path
 from ..checkpoint import atomic_write_text
 
 LOG = "log.csv"  # log file inside a run folder
-LOG_FIELDS = ["step", "elapsed_s", "it_per_s", "d_loss", "g_loss", "r1", "con", "area", "real_logit", "fake_logit"]
+LOG_FIELDS = ["step", "elapsed_s", "it_per_s", "d_loss", "g_loss", "r1", "con", "area", "real_logit", "fake_logit",
+              "real_sign", "aug_p", "alive_parts"]
 
 
-def _writer(f) -> csv.DictWriter:
-    return csv.DictWriter(f, LOG_FIELDS, restval="", extrasaction="ignore", lineterminator="\n")
+def log_fields(n_parts: int) -> list[str]:
+    """Columns of log.csv: the losses, D's logits, the augmentation strength and each part's mass."""
+    return LOG_FIELDS + [f"mass{k}" for k in range(n_parts)]
+
+
+def _writer(f, fields: list[str]) -> csv.DictWriter:
+    return csv.DictWriter(f, fields, restval="", extrasaction="ignore", lineterminator="\n")
 
 
 def _formatted(row: dict) -> dict[str, str]:
     return {k: str(v) if k == "step" else f"{v:.6g}" for k, v in row.items() if v is not None}
 
 
-def append_log(path: Path, row: dict) -> None:
+def append_log(path: Path, row: dict, fields: list[str] = LOG_FIELDS) -> None:
     """Append one row (numbers; missing or None fields stay empty), writing the header first."""
     new = not path.exists()
     with open(path, "a", newline="") as f:
-        writer = _writer(f)
+        writer = _writer(f, fields)
         if new:
             writer.writeheader()
         writer.writerow(_formatted(row))
 
 
-def trim_log(path: Path, last_step: int) -> None:
+def trim_log(path: Path, last_step: int, fields: list[str] = LOG_FIELDS) -> None:
     """Drop log rows written after the checkpoint we resume from (they will be written again)."""
     if not path.exists():
         return
     with open(path, newline="") as f:
         rows = [r for r in csv.DictReader(f) if int(r["step"]) <= last_step]
     text = io.StringIO()
-    writer = _writer(text)
+    writer = _writer(text, fields)
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_text(path, text.getvalue())

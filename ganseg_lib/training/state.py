@@ -19,6 +19,7 @@ import torch
 from ..checkpoint import CheckpointError, load_checkpoint, state_to_float
 from ..config import GANSegConfig, from_dict, to_dict
 from ..model import Discriminator, Generator
+from .augment import AdaptiveP
 
 CHECKPOINT = "checkpoint.pt"  # latest GAN checkpoint inside a run folder
 
@@ -36,6 +37,7 @@ class GANState:
     sampler: torch.Generator  # latents and real-batch indices of this rank
     step: int = 0  # completed iterations
     elapsed: float = 0.0  # training seconds so far, over all resumes
+    ada: AdaptiveP | None = None  # adaptive augmentation strength, when cfg.augment.ada_target > 0
 
 
 def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
@@ -57,7 +59,9 @@ def build_state(cfg: GANSegConfig, device: torch.device, seed: int, rank: int = 
     opt_g = adam(g.parameters(), t.lr_g, t.betas)
     opt_d = adam(d.parameters(), t.lr_d, t.betas)
     sampler = torch.Generator().manual_seed(sampler_seed(seed, rank))
-    return GANState(cfg, g, d, g_ema, opt_g, opt_d, sampler)
+    a = cfg.augment
+    ada = AdaptiveP(a.ada_target, a.ada_speed_images, t.batch, p=a.p) if a.policy and a.ada_target > 0 else None
+    return GANState(cfg, g, d, g_ema, opt_g, opt_d, sampler, ada=ada)
 
 
 def rng_states() -> dict:
@@ -94,6 +98,7 @@ def gan_payload(state: GANState, data_id: dict, seed: int, world: int, sampler_s
         "g": state.g.state_dict(), "d": state.d.state_dict(), "g_ema": state.g_ema.state_dict(),
         "opt_g": state.opt_g.state_dict(), "opt_d": state.opt_d.state_dict(),
         "rng": rng_states(), "samplers": sampler_states,
+        "ada": state.ada.state_dict() if state.ada is not None else None,
     }
 
 
@@ -105,6 +110,8 @@ def load_payload(state: GANState, ck: dict) -> None:
     state.opt_g.load_state_dict(ck["opt_g"])
     state.opt_d.load_state_dict(ck["opt_d"])
     state.step, state.elapsed = ck["step"], ck["elapsed"]
+    if state.ada is not None and ck.get("ada") is not None:
+        state.ada.load_state_dict(ck["ada"])
     set_rng_states(ck["rng"])
 
 
