@@ -27,3 +27,28 @@ def test_bench_pointwise_writes_its_report(tmp_path):
     saved = json.loads((tmp_path / "pointwise.json").read_text())
     assert [r["shape"] for r in saved["rows"]] == [r["shape"] for r in rows] and len(rows) == 3
     assert all(r["speedup_forward_backward"] > 0 for r in rows)
+
+
+def test_bench_recipes_trains_scores_and_summarises_each_run(tmp_path):
+    import data_prep
+    from benchmarks import bench_recipes
+
+    data = tmp_path / "faces32.ganseg-data"
+    data_prep.prepare_synthetic("faces", 24, 32, seed=1, out=data)
+    out = tmp_path / "recipes.json"
+    args = ["--data", str(data), "--recipes", "course", "augmented", "--seeds", "0", "--steps", "2",
+            "--distill-steps", "2", "--runs", str(tmp_path / "runs"), "--out", str(out)]
+    report = bench_recipes.main(args)
+    saved = json.loads(out.read_text())
+    assert saved["mean_over_seeds"] == report["mean_over_seeds"]
+    runs = {r["recipe"]: r for r in saved["runs"]}
+    assert set(runs) == {"course", "augmented"} and all(r["status"] == "done" for r in runs.values())
+    for r in runs.values():
+        assert r["gan_iterations"] == 2 and r["x_mean_shape"] > 0 and r["parts_alive"] <= 4
+        assert r["commands"][0].startswith("ganseg train --data") and set(r["wall_minutes"]) == {"train", "distill",
+                                                                                                "evaluate"}
+    assert "augment.ada_target=0.6" in runs["augmented"]["commands"][0]
+    # the augmented run logged its augmentation strength; the plain one did not
+    assert (tmp_path / "runs" / "augmented-s0" / "log.csv").read_text().splitlines()[0].count("aug_p") == 1
+    collected = bench_recipes.main(args + ["--collect"])  # done runs are read, not run again
+    assert [r["x_mean_shape"] for r in collected["runs"]] == [r["x_mean_shape"] for r in saved["runs"]]

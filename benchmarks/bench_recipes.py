@@ -1,0 +1,138 @@
+"""Training recipes compared at equal budget on a data file of yours: train, distill, evaluate.
+
+    python -m benchmarks.bench_recipes --data data/myfaces32.ganseg-data --recipes course augmented \\
+        --seeds 0 1 --steps 4800 --out benchmarks/results/recipes-myfaces32.json
+
+Each (recipe, seed) runs `ganseg train` (one thread, `--steps` iterations: a budget in iterations,
+so that a busy machine does not change what is compared), `ganseg distill` and `ganseg
+evaluate` in its own run folder under `--runs`; a run whose metrics.json exists is read, not
+run again (`--collect` only reads).  The report holds, per run, the exact commands, GAN
+iterations and minutes, distillation minutes, the landmark error and its x-mean-shape ratio (or
+foreground IoU) and how many parts are alive, plus the mean over seeds per recipe; it is
+printed as a table and written as JSON.  Use it on your own folder (prepared with
+`python -m data_prep.prepare folder ...`) to choose a recipe before a long run.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ganseg_lib.checkpoint import atomic_write_text
+
+# name -> (preset, --set overrides, one line on what it is)
+RECIPES: dict[str, tuple[str, list[str], str]] = {
+    "course": ("cpu-tiny", ["loss.lambda_con=3"], "the shipped faces checkpoint's recipe: cpu-tiny at lambda_con 3"),
+    "augmented": ("cpu-tiny", ["loss.lambda_con=3", "augment.policy=color,translation,cutout", "augment.p=0",
+                               "augment.ada_target=0.6"],
+                  "course + adaptive DiffAugment of D's inputs (color, translation, cutout; ADA target 0.6)"),
+    "augmented-fixed": ("cpu-tiny", ["loss.lambda_con=3", "augment.policy=color,translation,cutout", "augment.p=1"],
+                        "course + DiffAugment at full strength (p = 1)"),
+    "augmented-k8": ("cpu-tiny", ["generator.n_parts=8", "loss.lambda_con=10", "augment.policy=color,translation,cutout",
+                                  "augment.p=0", "augment.ada_target=0.6"],
+                     "augmented with K = 8 and lambda_con 10 (eq. 26: 1.25 K)"),
+}
+
+
+def ganseg(*args: str) -> list[str]:
+    return [sys.executable, "-m", "ganseg_lib", *args]
+
+
+def run_one(recipe: str, seed: int, data: Path, runs: Path, steps: int, distill_steps: int, threads: int,
+            collect: bool) -> dict:
+    preset, overrides, _ = RECIPES[recipe]
+    run = runs / f"{recipe}-s{seed}"
+    commands = [
+        ganseg("train", "--data", str(data), "--preset", preset, "--out", str(run), "--steps", str(steps),
+               "--seed", str(seed), "--quiet", "--keep-every", "500", *(["--set", *overrides] if overrides else [])),
+        ganseg("distill", "--run", str(run), "--steps", str(distill_steps), "--quiet"),
+        ganseg("evaluate", "--run", str(run), "--data", str(data)),
+    ]
+    minutes: dict[str, float] = {}
+    if not (run / "metrics.json").exists():
+        if collect:
+            return {"recipe": recipe, "seed": seed, "run": str(run), "status": "not run"}
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+        for name, cmd in zip(("train", "distill", "evaluate"), commands):
+            start = time.perf_counter()
+            done = subprocess.run(cmd, env=env)
+            minutes[name] = (time.perf_counter() - start) / 60
+            if done.returncode != 0:
+                return {"recipe": recipe, "seed": seed, "run": str(run), "status": f"{name} failed"}
+    return summarise(run, recipe, seed, commands, minutes)
+
+
+def summarise(run: Path, recipe: str, seed: int, commands: list[list[str]], minutes: dict[str, float]) -> dict:
+    with open(run / "log.csv", newline="") as f:
+        last = list(csv.DictReader(f))[-1]
+    metrics = json.loads((run / "metrics.json").read_text())
+    row = {"recipe": recipe, "seed": seed, "run": str(run), "status": "done",
+           "commands": [" ".join(["ganseg", *c[3:]]) for c in commands],
+           "gan_iterations": int(last["step"]), "gan_minutes": float(last["elapsed_s"]) / 60,
+           "wall_minutes": minutes or None, "parts_alive": metrics.get("parts", {}).get("alive"),
+           "part_mass": metrics.get("parts", {}).get("mass")}
+    lm = metrics.get("landmarks")
+    if lm is not None and "error_pct" in lm:
+        row |= {"landmark_error_pct": lm["error_pct"], "x_mean_shape": lm["x_mean_shape"],
+                "mean_shape_pct": lm["references_pct"]["mean_shape"]}
+    elif lm is not None:
+        row |= {"keypoint_error_px": lm["mean_px"], "x_mean_shape": lm["x_mean_shape"]}
+    if "foreground" in metrics:
+        row["fg_iou"] = metrics["foreground"]["iou"]
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    cols = ["recipe", "seed", "gan_iterations", "gan_minutes", "landmark_error_pct", "x_mean_shape", "fg_iou",
+            "parts_alive"]
+    lines = [" | ".join(cols)]
+    for r in rows:
+        lines.append(" | ".join(f"{r[c]:.3g}" if isinstance(r.get(c), float) else str(r.get(c, "-")) for c in cols))
+    return "\n".join(lines)
+
+
+def per_recipe(rows: list[dict]) -> dict:
+    out = {}
+    for recipe in dict.fromkeys(r["recipe"] for r in rows):
+        done = [r for r in rows if r["recipe"] == recipe and r["status"] == "done"]
+        out[recipe] = {k: statistics.mean(r[k] for r in done) for k in ("x_mean_shape", "landmark_error_pct", "fg_iou")
+                       if done and all(k in r for r in done)}
+        out[recipe]["seeds"] = [r["seed"] for r in done]
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_recipes", description=__doc__.split("\n")[0])
+    p.add_argument("--data", required=True, help="prepared data file (train split trains, test split scores)")
+    p.add_argument("--recipes", nargs="+", default=["course", "augmented"], choices=sorted(RECIPES))
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    p.add_argument("--steps", type=int, default=4800, help="GAN iterations per run (4,800: ~35 min on one thread)")
+    p.add_argument("--distill-steps", type=int, default=600)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--runs", default="runs/recipes", help="folder for the run folders")
+    p.add_argument("--out", default="benchmarks/results/recipes.json")
+    p.add_argument("--collect", action="store_true", help="only read runs that are done")
+    args = p.parse_args(argv)
+    rows = [run_one(r, s, Path(args.data), Path(args.runs), args.steps, args.distill_steps, args.threads, args.collect)
+            for r in args.recipes for s in args.seeds]
+    report = {"data": str(args.data), "machine": platform.processor() or platform.machine(),
+              "budget": {"gan_iterations": args.steps, "distill_steps": args.distill_steps, "threads": args.threads},
+              "recipes": {r: {"preset": RECIPES[r][0], "overrides": RECIPES[r][1], "what": RECIPES[r][2]}
+                          for r in args.recipes},
+              "runs": rows, "mean_over_seeds": per_recipe(rows)}
+    print(table(rows))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(Path(args.out), json.dumps(report, indent=2) + "\n")
+    print(f"wrote {args.out}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
