@@ -74,7 +74,7 @@ from ganseg_lib.config import apply_overrides
 from ganseg_lib.evaluation.evaluate import evaluate_segmenter, report
 from ganseg_lib.course.exercises import lesson08 as ex
 from ganseg_lib.training.segmenter import Segmenter, dice_loss, distill, distillation_loss, generated_pairs, predict
-from ganseg_lib.app.shipped import REPRO_TEST, REPRO_TRAIN, metrics_path, reproduction_set
+from ganseg_lib.app.shipped import REPRO_TEST, REPRO_TRAIN, fingerprint_differences, metrics_path, reproduction_set
 
 print(course.describe_runtime())
 
@@ -225,7 +225,7 @@ for name, model in students.items():
 
 # %%
 n_train, n_test = course.pick((128, 64), (REPRO_TRAIN, REPRO_TEST))
-eval_train, eval_test, eval_digest = reproduction_set("faces", S, n_train=n_train, n_test=n_test)
+eval_train, eval_test, eval_prints = reproduction_set("faces", S, n_train=n_train, n_test=n_test)
 results, test_masks = {}, {}
 for name, model in students.items():
     results[name], test_masks[name] = evaluate_segmenter(model, eval_train, eval_test)
@@ -336,7 +336,9 @@ assert refs["ground_truth_parts"] < refs["localisation_only"] < refs["mean_shape
 if shipped_seg is not None:
     assert results["shipped segmenter"]["landmarks"]["x_mean_shape"] < 1.0
     record = json.loads(metrics_path(course.shipped_checkpoint("faces")).read_text())["reproduce"]
-    if (n_train, n_test) == (record["n_train"], record["n_test"]) and eval_digest == record["images_sha256"]:
+    if (n_train, n_test) == (record["n_train"], record["n_test"]):
+        # the same images as when it was recorded, up to another CPU's rounding (a few pixels, one level)
+        assert not fingerprint_differences(eval_prints, record["fingerprints"]["images"])
         recorded = record["metrics"]["landmarks"]["error_pct"]
         assert abs(results["shipped segmenter"]["landmarks"]["error_pct"] - recorded) < 1e-3 * max(1, recorded)
 plt.close("all")
