@@ -16,10 +16,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# All three parts always run; the summary names the part(s) that failed and the exit status is
+# non-zero if any did (pytest's own summary above it lists the failing tests and cells).
+PYTEST ?= $(BIN)/python -m pytest
+LINT ?= $(BIN)/lint-imports
+
 test: $(STAMP)
-	$(BIN)/lint-imports
-	GANSEG_FAST=1 $(BIN)/python -m pytest -q tests
-	GANSEG_FAST=1 $(BIN)/python -m pytest -q --nbval-lax notebooks
+	@failed=""; \
+	$(LINT) || failed="$$failed import layers (lint-imports);"; \
+	GANSEG_FAST=1 $(PYTEST) -q tests || failed="$$failed library tests (pytest tests);"; \
+	GANSEG_FAST=1 $(PYTEST) -q --nbval-lax notebooks || failed="$$failed notebooks (pytest --nbval-lax notebooks);"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: import layers, library tests and notebooks passed"
 
 test-lib: $(STAMP)
 	$(BIN)/python -m pytest -q tests
