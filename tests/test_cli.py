@@ -200,3 +200,31 @@ def test_repeated_set_flags_all_apply(tmp_path, faces):
     cfg = json.loads((run / "config.json").read_text())
     assert cfg["generator"]["n_parts"] == 3
     assert cfg["loss"]["lambda_con"] == 2.5 and cfg["train"]["log_every"] == 1
+
+
+def test_non_finite_distillation_loss_is_one_line_and_keeps_the_segmenter(capsys, tmp_path, trained_run,
+                                                                          monkeypatch):
+    from ganseg_lib import segmenter
+
+    run = tmp_path / "nan"
+    run.mkdir()
+    for name in ("checkpoint.pt", "segmenter.pt"):
+        (run / name).write_bytes((trained_run / name).read_bytes())
+    before = (run / "segmenter.pt").read_bytes()
+    monkeypatch.setattr(segmenter, "distillation_loss", lambda logits, labels: logits.sum() * float("nan"))
+    line = _error(capsys, ["distill", "--run", str(run), "--steps", "2", "--set", "segmenter.batch=2", "--quiet"])
+    assert "distillation loss became nan at step 1" in line and "segmenter.lr" in line
+    assert (run / "segmenter.pt").read_bytes() == before
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "segmenter.pt"]
+
+
+def test_figures_are_written_with_the_usual_permissions(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from ganseg_lib.viz import save_figure
+
+    save_figure(plt.figure(), tmp_path / "f.png")
+    umask = os.umask(0o22)
+    os.umask(umask)
+    assert (tmp_path / "f.png").stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in tmp_path.iterdir()] == ["f.png"]

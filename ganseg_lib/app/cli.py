@@ -26,7 +26,7 @@ from ..evaluation.evaluate import EvaluationError, evaluate_run, report
 from ..training import distributed
 from ..training.gan import TrainingDiverged, TrainOptions, train
 from ..training.log import LOG
-from ..training.segmenter import SEGMENTER, SegmenterError, distill, load_segmenter
+from ..training.segmenter import SEGMENTER, DistillationDiverged, SegmenterError, distill, load_segmenter
 from ..training.state import CHECKPOINT, load_gan
 from ..viz import loss_curves, save_figure
 from .data import CLIError, check_size, evaluation_splits, load_split
@@ -214,7 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (CLIError, ConfigError, CheckpointError, EvaluationError, SegmenterError, TrainingDiverged) as err:
+    except (CLIError, ConfigError, CheckpointError, EvaluationError, SegmenterError, TrainingDiverged,
+            DistillationDiverged) as err:
         print(f"ganseg: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

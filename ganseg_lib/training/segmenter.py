@@ -28,6 +28,10 @@ SEGMENTER = "segmenter.pt"  # segmenter checkpoint inside a run folder
 ARCHS = ("deeplabv3_resnet50", "deeplabv3_mobilenet_v3_large", "lraspp_mobilenet_v3_large", "fcn_resnet50")
 
 
+class DistillationDiverged(RuntimeError):
+    """The distillation loss became NaN or infinite; the segmenter file on disk is left as it was."""
+
+
 class SegmenterError(ValueError):
     """An unknown architecture or an unusable segmenter checkpoint."""
 
@@ -146,8 +150,9 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
             opt.zero_grad(set_to_none=True)
             loss.backward()
             if not sync_grads(model, loss, world):
-                raise RuntimeError(f"distillation loss became {loss.item()} at step {step}; try a lower "
-                                   "--set segmenter.lr=...")
+                kept = f"{out_path} is left as it was" if os.path.exists(out_path) else "nothing was written"
+                raise DistillationDiverged(f"distillation loss became {loss.item()} at step {step}; {kept}; "
+                                           "try a lower --set segmenter.lr=...")
             opt.step()
             sync_buffers(model, world)
             value = loss.item()
