@@ -51,7 +51,7 @@ def test_train_distill_evaluate(trained_run, faces, capsys):
     assert m["n_test"] == 5 and m["n_train"] == 43  # data_prep holds out the last 10 %
     assert set(m["landmarks"]["references_pct"]) == {"mean_shape", "localisation_only", "ground_truth_parts"}
     # the reported IoU is the segmenter's on the data file's test split, recomputed here by hand
-    from ganseg_lib.segmenter import load_segmenter, predict
+    from ganseg_lib.training.segmenter import load_segmenter, predict
     test = data_prep.load(faces, "test")
     masks = predict(load_segmenter(trained_run / "segmenter.pt")[1], test.images)
     pred = masks.argmax(1) != masks.shape[1] - 1  # background is the last channel
@@ -204,7 +204,7 @@ def test_repeated_set_flags_all_apply(tmp_path, faces):
 
 def test_non_finite_distillation_loss_is_one_line_and_keeps_the_segmenter(capsys, tmp_path, trained_run,
                                                                           monkeypatch):
-    from ganseg_lib import segmenter
+    from ganseg_lib.training import segmenter
 
     run = tmp_path / "nan"
     run.mkdir()
