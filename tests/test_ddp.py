@@ -2,6 +2,7 @@
 only rank 0 writes files."""
 import os
 import socket
+import time
 
 import pytest
 import torch
@@ -64,3 +65,137 @@ def test_two_ranks_stay_identical_and_resume(tmp_path):
     r0, r1 = _load(out, 5)
     assert r0["step"] == r1["step"] == 5
     _assert_same(r0, r1)
+
+
+# --------------------------------------------------------------------------------------------
+# what the ranks compute, not only that they agree
+
+def _join_group(rank: int, world: int, port: int) -> None:
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
+                      MASTER_PORT=str(port), OMP_NUM_THREADS="1")
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo")
+
+
+def _spawn(fn, *args, nprocs: int = 2, timeout_s: float = 120) -> None:
+    """Run fn(rank, nprocs, port, *args) on nprocs gloo ranks; fail (instead of hanging) when they
+    do not all finish within timeout_s, e.g. because one rank waits in a collective alone."""
+    ctx = mp.spawn(fn, args=(nprocs, _free_port(), *args), nprocs=nprocs, join=False)
+    deadline = time.monotonic() + timeout_s
+    while not ctx.join(timeout=1):
+        if time.monotonic() > deadline:
+            for p in ctx.processes:
+                p.kill()
+            pytest.fail(f"the {nprocs} ranks did not finish within {timeout_s:.0f} s (a rank waits alone)")
+
+
+def _split_step_worker(rank: int, world: int, port: int, out: str) -> None:
+    _join_group(rank, world, port)
+    try:
+        half = _STEP_BATCH // world
+        grads = _one_step(slice(rank * half, (rank + 1) * half), world)
+        torch.save(grads, os.path.join(out, f"grads{rank}.pt"))
+    finally:
+        dist.destroy_process_group()
+
+
+_STEP_BATCH = 8
+
+
+def _one_step(rows: slice, world: int) -> dict:
+    """A D step (with R1) and a G step (with the mask losses) on rows of one fixed batch of
+    8; returns the gradients each network was updated with (after the all-reduce).  G runs in
+    eval mode, so that no batch statistic depends on how the batch is split."""
+    from ganseg_lib.training.gan import d_step, g_step
+    from ganseg_lib.training.state import build_state
+
+    cfg = tiny_config(batch=_STEP_BATCH)
+    state = build_state(cfg, torch.device("cpu"), seed=3)
+    state.g.eval()
+    noise = torch.Generator().manual_seed(5)
+    real = tiny_images(_STEP_BATCH).float().div(127.5).sub(1.0)[rows]
+    d_latents = state.g.sample_latents(_STEP_BATCH, generator=noise)[rows]
+    g_latents = state.g.sample_latents(_STEP_BATCH, generator=noise)[rows]
+    d_step(state.g, state.d, state.opt_d, real, d_latents, cfg, do_r1=True, world=world)
+    d_grads = {f"d.{n}": p.grad.clone() for n, p in state.d.named_parameters()}
+    g_step(state.g, state.d, state.opt_g, g_latents, cfg, do_reg=True, world=world)
+    return d_grads | {f"g.{n}": p.grad.clone() for n, p in state.g.named_parameters() if p.grad is not None}
+
+
+@pytest.mark.skipif(not dist.is_gloo_available(), reason="needs the gloo backend")
+def test_two_ranks_with_half_batches_step_like_one_rank_with_the_whole_batch(tmp_path):
+    # the losses are batch means, so the mean of the two halves' gradients is the whole batch's
+    # gradient: this fails if the all-reduce sums instead of averaging
+    whole = _one_step(slice(None), world=1)
+    _spawn(_split_step_worker, str(tmp_path))
+    ranks = [torch.load(tmp_path / f"grads{r}.pt", weights_only=True) for r in range(2)]
+    assert set(ranks[0]) == set(whole) and any(k.startswith("g.") for k in whole)
+    for name, g in whole.items():
+        assert torch.equal(ranks[0][name], ranks[1][name]), name
+        scale = g.abs().max().item()  # float sums in another order: tolerance relative to the tensor's scale
+        torch.testing.assert_close(ranks[0][name], g, rtol=1e-3, atol=1e-4 * scale + 1e-8,
+                                   msg=lambda m: f"{name}: {m}")
+
+
+def _train_worker(rank: int, world: int, port: int, run: str, steps: int, resume: bool) -> None:
+    _join_group(rank, world, port)
+    try:
+        _train(run, steps, resume)
+    finally:
+        dist.destroy_process_group()
+
+
+def _train(run: str, steps: int, resume: bool) -> None:
+    from ganseg_lib.training.gan import TrainOptions, train
+
+    train(tiny_config(steps=steps, checkpoint_every=steps), tiny_images(), run,
+          TrainOptions(resume=resume, progress=False, grid_samples=0, log=lambda line: None))
+
+
+def _run(world: int, run, steps: int, resume: bool = False) -> list[torch.Tensor]:
+    """Train on `world` processes (1: in this process); the checkpoint's per-rank sampler states."""
+    if world == 1:
+        _train(str(run), steps, resume)
+    else:
+        _spawn(_train_worker, str(run), steps, resume, nprocs=world)
+    from ganseg_lib.checkpoint import load_checkpoint
+    ck = load_checkpoint(run / "checkpoint.pt", "gan")
+    assert ck["step"] == steps and ck["world"] == world
+    return ck["samplers"]
+
+
+@pytest.mark.skipif(not dist.is_gloo_available(), reason="needs the gloo backend")
+@pytest.mark.parametrize("before, after", [(1, 2), (2, 1)])
+def test_resuming_with_another_number_of_processes_draws_new_noise_on_every_rank(tmp_path, before, after):
+    _run(before, tmp_path / "run", 3)
+    resumed = _run(after, tmp_path / "run", 4, resume=True)  # step 4 after a resume on `after` ranks
+    replay = _run(after, tmp_path / "fresh", 1)  # step 1 of a fresh run on `after` ranks
+    for rank in range(after):  # no rank replays the noise it drew in the run's first step
+        assert not torch.equal(resumed[rank], replay[rank]), f"rank {rank} replays its noise from step 0"
+    assert after == 1 or not torch.equal(resumed[0], resumed[1])
+
+
+def _distill_worker(rank: int, world: int, port: int, run: str, stop_at: list[int]) -> None:
+    _join_group(rank, world, port)
+    try:
+        from ganseg_lib.model import Generator
+        from ganseg_lib.training.segmenter import distill
+
+        cfg = tiny_config()
+        torch.manual_seed(0)
+        done = []
+        distill(cfg, Generator(cfg), os.path.join(run, "seg.pt"), steps=6, progress=False, world=world, rank=rank,
+                callback=lambda step, loss: done.append(step), stop=lambda step: step >= stop_at[rank])
+        torch.save(torch.tensor(done), os.path.join(run, f"steps{rank}.pt"))
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.skipif(not dist.is_gloo_available(), reason="needs the gloo backend")
+def test_distillation_ranks_stop_together_when_their_clocks_disagree(tmp_path):
+    # rank 1's clock says "time is up" at step 1, rank 0's at step 3: rank 0 decides for both
+    _spawn(_distill_worker, str(tmp_path), [3, 1], timeout_s=90)
+    for rank in range(2):
+        assert torch.load(tmp_path / f"steps{rank}.pt").tolist() == [1, 2, 3]
+    from ganseg_lib.checkpoint import load_checkpoint
+    assert load_checkpoint(tmp_path / "seg.pt", "segmenter")["steps"] == 3

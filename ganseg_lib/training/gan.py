@@ -226,10 +226,11 @@ def _start(cfg: GANSegConfig, ckpt_path: Path, data_id: dict, opts: TrainOptions
     load_payload(state, ck)
     if ck["world"] == info.world:
         state.sampler.set_state(ck["samplers"][info.rank])
-    elif info.main:
-        opts.log(f"note: checkpoint made with {ck['world']} processes, resuming with {info.world}: "
-                 "the noise sequence restarts from a new seed")
+    else:  # every rank re-seeds (from the step, so that the noise is new), only the main one says so
         state.sampler.manual_seed(sampler_seed(seed, info.rank) + 7919 * state.step)
+        if info.main:
+            opts.log(f"note: checkpoint made with {ck['world']} processes, resuming with {info.world}: "
+                     "the noise sequence restarts from a new seed")
     return state, seed
 
 

@@ -20,7 +20,7 @@ from tqdm import tqdm
 from ..checkpoint import load_checkpoint, save_checkpoint, state_to_float
 from ..config import GANSegConfig, from_dict, to_dict
 from ..model import Generator
-from .distributed import broadcast_module, sync_buffers, sync_grads
+from .distributed import DistInfo, agree, broadcast_module, sync_buffers, sync_grads
 from .state import adam
 
 SEGMENTER = "segmenter.pt"  # segmenter checkpoint inside a run folder
@@ -128,11 +128,13 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
             log=print) -> Segmenter:
     """Train a segmenter on generated pairs for `steps` (default cfg.segmenter.steps); save it to out_path.
 
-    `stop(step)` may end training early (e.g. a time budget); every rank must answer alike.
+    `stop(step)` may end training early (e.g. a time budget); rank 0's answer is taken by every
+    rank, so that all stop at the same step.
     """
     s = cfg.segmenter
     steps = s.steps if steps is None else steps
     dev = torch.device(device)
+    info = DistInfo(rank, world, dev)
     g_ema = g_ema.to(dev).eval().requires_grad_(False)
     torch.manual_seed(seed)
     model = build_segmenter(cfg).to(dev).train()
@@ -162,7 +164,7 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
                 bar.set_postfix_str(f"loss={running:.4f}", refresh=False)
             if callback is not None:
                 callback(step, value)
-            if stop is not None and stop(step):
+            if stop is not None and agree(stop(step), info):  # rank 0's clock decides for all
                 steps = step
                 break
     finally:
