@@ -158,6 +158,14 @@ def folder(root: str | Path, size: int = 128, landmarks: str | Path | None = Non
         raise DataError(f"{landmarks}: the mafl protocol needs the two eye points {eyes[0] + 1},{eyes[1] + 1}, "
                         f"the CSV has {n_points} point(s); give --eyes I,J within 1..{n_points}")
 
+    if protocol == "mafl":
+        for name, pts in points.items():
+            given = int(np.isfinite(pts).all(axis=1).sum())
+            if given < n_points:
+                raise DataError(f"{landmarks}: {name} has {given} of its {n_points} points; the mafl protocol scores "
+                                "complete faces: fill in the empty values, or remove the row to leave the image "
+                                "unlabelled")
+
     split_of = read_splits_csv(Path(splits), images) if splits is not None else random_splits(images, seed,
                                                                                               test_fraction)
     split_names = [s for s in SPLITS if s in set(split_of.values()) or s in ("train", "test")]

@@ -66,10 +66,23 @@ def read_rgb(path: Path, size: int, box: Callable[[int, int], Box] | None = None
     """uint8 (3, S, S) image and the source (width, height).  `box(w, h)` picks a crop."""
     img = _open(path, hint)
     w, h = img.size
-    img = img.convert("RGB")
+    img = _eight_bit(img).convert("RGB")
     crop = box(w, h) if box is not None else None
     out = img.resize((size, size), Image.BILINEAR, box=crop)
     return torch.from_numpy(np.asarray(out, dtype=np.uint8).copy()).permute(2, 0, 1).contiguous(), (w, h)
+
+
+def _eight_bit(img: Image.Image) -> Image.Image:
+    """16-bit and 32-bit grayscale scaled to 8 bits (PIL's convert("RGB") clips them at 255, which
+    turns a 16-bit photo white); float images are taken as [0, 1]."""
+    if img.mode.startswith("I;16") or img.mode == "I":
+        arr = np.asarray(img, dtype=np.float64)
+        scale = 255.0 / 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 1.0
+        return Image.fromarray(np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8), mode="L")
+    if img.mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        return Image.fromarray(np.clip(np.rint(arr * 255.0), 0, 255).astype(np.uint8), mode="L")
+    return img
 
 
 def resize_mask(mask: np.ndarray, size: int, box: Box | None = None) -> Tensor:

@@ -116,6 +116,9 @@ def summary(data: Prepared, path: Path, seconds: float) -> str:
     extras = []
     if data.landmarks is not None:
         extras.append(f"{data.landmarks.shape[1]} landmarks ({data.meta.get('landmark_protocol', 'unscored')})")
+        incomplete = int((~data.visible.all(dim=1)).sum()) if data.visible is not None else 0
+        if incomplete:
+            extras.append(f"points missing on {incomplete} image{'s' if incomplete > 1 else ''} (invisible)")
     if data.fg_masks is not None:
         extras.append(f"masks on {int(data.has_mask.sum())}")
     if data.part_labels is not None:

@@ -68,7 +68,8 @@ def cmd_train(args) -> int:
     options = TrainOptions(resume=args.resume, seed=args.seed, device=args.device, bf16=args.bf16,
                            channels_last=args.channels_last, progress=not args.quiet,
                            time_budget_s=None if args.minutes is None else 60.0 * args.minutes,
-                           grid_samples=args.grid, keep_every=args.keep_every)
+                           grid_samples=args.grid, keep_every=args.keep_every,
+                           log=lambda line: print(line, file=sys.stderr))  # notes beside the progress bar
     state = train(cfg, ds.images, run, options)
     if distributed.rank() == 0:
         _plot_log(run)
@@ -165,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (GPU)")
     t.add_argument("--channels-last", action="store_true", help="channels_last memory format (GPU)")
     common(t)
-    t.set_defaults(func=cmd_train)
+    t.set_defaults(func=cmd_train, kept="the last checkpoint is kept; continue with --resume")
 
     d = sub.add_parser("distill", help="train the segmenter on generated image/mask pairs")
     d.add_argument("run_dir", nargs="?", metavar="RUN", help="run folder (same as --run; torchrun needs this form)")
@@ -173,14 +174,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--steps", type=int, help="distillation steps (overrides segmenter.steps)")
     d.add_argument("--set", nargs="+", action="extend", metavar="FIELD=VALUE", help="segmenter overrides, e.g. segmenter.lr=1e-3")
     common(d)
-    d.set_defaults(func=cmd_distill)
+    d.set_defaults(func=cmd_distill, kept="segmenter.pt is left as it was")
 
     e = sub.add_parser("evaluate", help="score the segmenter with the paper's protocols")
     e.add_argument("--run", required=True)
     e.add_argument("--data", required=True)
     e.add_argument("--max-test", type=int, help="score only the first N test images")
     common(e)
-    e.set_defaults(func=cmd_evaluate)
+    e.set_defaults(func=cmd_evaluate, kept="metrics.json is left as it was")
 
     x = sub.add_parser("export", help="bundle a run into a small course checkpoint")
     x.add_argument("--run", required=True)
@@ -219,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"ganseg: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("ganseg: interrupted; the last checkpoint is kept", file=sys.stderr)
+        print(f"ganseg: interrupted; {getattr(args, 'kept', 'nothing half-written is left')}", file=sys.stderr)
         return 130
 
 

@@ -59,9 +59,19 @@ class LabelledImages:
                    protocol, has, eyes)
 
     def head(self, n: int) -> "LabelledImages":
-        cut = (lambda t: None if t is None else t[:n])
-        return LabelledImages(self.images[:n], cut(self.landmarks), cut(self.visible), cut(self.fg_masks),
+        return self.select(slice(0, n))
+
+    def select(self, index) -> "LabelledImages":
+        """The images at `index` (a slice, an index tensor or a boolean mask)."""
+        cut = (lambda t: None if t is None else t[index])
+        return LabelledImages(self.images[index], cut(self.landmarks), cut(self.visible), cut(self.fg_masks),
                               cut(self.part_labels), self.protocol, cut(self.has_mask), self.eyes)
+
+    def complete_faces(self) -> torch.Tensor:
+        """(N,) bool: the images whose landmarks are all visible (the mafl protocol scores only those)."""
+        if self.visible is None:
+            return torch.ones(len(self.images), dtype=torch.bool)
+        return self.visible.all(dim=1)
 
 
 def what_is_skipped(test: LabelledImages) -> list[str]:
@@ -92,22 +102,33 @@ def evaluate_masks(train_masks: torch.Tensor, train: LabelledImages, test_masks:
             raise EvaluationError("the train split has no landmarks to fit the regression")
         ftr, fte = metrics.part_centers(train_masks), metrics.part_centers(test_masks)
         if test.protocol == "mafl":
-            eyes = test.eyes
-            err = metrics.mafl_landmark_error(ftr, train.landmarks, fte, test.landmarks, eyes)
-            mean_shape = metrics.mean_shape_error(train.landmarks, test.landmarks, eyes)
+            # faces without all their points (no row in the landmarks CSV) cannot be scored in % IOD
+            keep_tr, keep_te = train.complete_faces(), test.complete_faces()
+            if not keep_te.any() or not keep_tr.any():
+                raise EvaluationError("no image of the " + ("test" if not keep_te.any() else "train") +
+                                      " split has all its landmarks; the mafl protocol scores complete faces")
+            for name, keep in (("train", keep_tr), ("test", keep_te)):
+                if not keep.all():
+                    result["skipped"].append(f"{int((~keep).sum())} of {len(keep)} {name} images in the landmark "
+                                             "error (not all of their landmarks are given)")
+            tr, te = train.select(keep_tr), test.select(keep_te)
+            ftr, fte = ftr[keep_tr.numpy()], fte[keep_te.numpy()]
+            eyes = te.eyes
+            err = metrics.mafl_landmark_error(ftr, tr.landmarks, fte, te.landmarks, eyes)
+            mean_shape = metrics.mean_shape_error(tr.landmarks, te.landmarks, eyes)
             refs = {"mean_shape": mean_shape}
-            if train.fg_masks is not None and test.fg_masks is not None and train.has_mask is None \
-                    and test.has_mask is None:
+            if tr.fg_masks is not None and te.fg_masks is not None and tr.has_mask is None \
+                    and te.has_mask is None:
                 refs["localisation_only"] = metrics.localisation_only_error(
-                    train.fg_masks, train.landmarks, test.fg_masks, test.landmarks, eyes)
-            if train.part_labels is not None and test.part_labels is not None:
-                n_labels = int(max(train.part_labels.max(), test.part_labels.max()))
+                    tr.fg_masks, tr.landmarks, te.fg_masks, te.landmarks, eyes)
+            if tr.part_labels is not None and te.part_labels is not None:
+                n_labels = int(max(tr.part_labels.max(), te.part_labels.max()))
                 refs["ground_truth_parts"] = metrics.mafl_landmark_error(
-                    label_centers(train.part_labels, n_labels), train.landmarks,
-                    label_centers(test.part_labels, n_labels), test.landmarks, eyes)
+                    label_centers(tr.part_labels, n_labels), tr.landmarks,
+                    label_centers(te.part_labels, n_labels), te.landmarks, eyes)
             result["landmarks"] = {
                 "protocol": "mafl: regression without bias, mean L2 / inter-ocular distance, %",
-                "eyes": list(eyes),
+                "eyes": list(eyes), "n_images": {"train": int(keep_tr.sum()), "test": int(keep_te.sum())},
                 "error_pct": err, "x_mean_shape": err / mean_shape,
                 "references_pct": refs,
             }

@@ -270,6 +270,12 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
         atomic_write_text(run_dir / "config.json", json.dumps(to_dict(cfg), indent=2) + "\n")
         if opts.resume:
             trim_log(run_dir / LOG, state.step, fields)
+            partial = sorted(run_dir.glob(f".{CHECKPOINT}.*.tmp"))  # saves cut short by a kill (atomic_write)
+            for p in partial:
+                p.unlink()
+            if partial:
+                opts.log(f"note: removed {len(partial)} partial checkpoint file(s) left by an interrupted save; "
+                         f"{ckpt_path} (step {state.step}) was intact")
         elif (run_dir / LOG).exists():
             (run_dir / LOG).unlink()
 
