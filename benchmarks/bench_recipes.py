@@ -35,6 +35,8 @@ RECIPES: dict[str, tuple[str, list[str], str]] = {
                   "course + adaptive DiffAugment of D's inputs (color, translation, cutout; ADA target 0.6)"),
     "augmented-fixed": ("cpu-tiny", ["loss.lambda_con=3", "augment.policy=color,translation,cutout", "augment.p=1"],
                         "course + DiffAugment at full strength (p = 1)"),
+    "course-k8": ("cpu-tiny", ["generator.n_parts=8", "loss.lambda_con=10"],
+                  "course with K = 8 and lambda_con 10 (eq. 26: 1.25 K)"),
     "augmented-k8": ("cpu-tiny", ["generator.n_parts=8", "loss.lambda_con=10", "augment.policy=color,translation,cutout",
                                   "augment.p=0", "augment.ada_target=0.6"],
                      "augmented with K = 8 and lambda_con 10 (eq. 26: 1.25 K)"),
@@ -58,22 +60,32 @@ def run_one(recipe: str, seed: int, data: Path, runs: Path, steps: int, distill_
     minutes: dict[str, float] = {}
     if not (run / "metrics.json").exists():
         if collect:
-            return {"recipe": recipe, "seed": seed, "run": str(run), "status": "not run"}
+            return {"recipe": recipe, "seed": seed, "run": run.name, "status": "not run"}
         env = dict(os.environ, OMP_NUM_THREADS=str(threads))
         for name, cmd in zip(("train", "distill", "evaluate"), commands):
             start = time.perf_counter()
             done = subprocess.run(cmd, env=env)
             minutes[name] = (time.perf_counter() - start) / 60
             if done.returncode != 0:
-                return {"recipe": recipe, "seed": seed, "run": str(run), "status": f"{name} failed"}
-    return summarise(run, recipe, seed, commands, minutes)
+                return {"recipe": recipe, "seed": seed, "run": run.name, "status": f"{name} failed"}
+    shown = [[_shown(a, data, runs) for a in c] for c in commands]
+    return summarise(run, recipe, seed, shown, minutes)
+
+
+def _shown(arg: str, data: Path, runs: Path) -> str:
+    """A command's argument as the report shows it: the data file by its name, run folders under runs/."""
+    if arg == str(data):
+        return data.name
+    if arg.startswith(str(runs)):
+        return "runs/" + Path(arg).relative_to(runs).as_posix()
+    return arg
 
 
 def summarise(run: Path, recipe: str, seed: int, commands: list[list[str]], minutes: dict[str, float]) -> dict:
     with open(run / "log.csv", newline="") as f:
         last = list(csv.DictReader(f))[-1]
     metrics = json.loads((run / "metrics.json").read_text())
-    row = {"recipe": recipe, "seed": seed, "run": str(run), "status": "done",
+    row = {"recipe": recipe, "seed": seed, "run": run.name, "status": "done",
            "commands": [" ".join(["ganseg", *c[3:]]) for c in commands],
            "gan_iterations": int(last["step"]), "gan_minutes": float(last["elapsed_s"]) / 60,
            "wall_minutes": minutes or None, "parts_alive": metrics.get("parts", {}).get("alive"),
@@ -122,7 +134,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
     rows = [run_one(r, s, Path(args.data), Path(args.runs), args.steps, args.distill_steps, args.threads, args.collect)
             for r in args.recipes for s in args.seeds]
-    report = {"data": str(args.data), "machine": platform.processor() or platform.machine(),
+    report = {"data": Path(args.data).name, "machine": platform.processor() or platform.machine(),
               "budget": {"gan_iterations": args.steps, "distill_steps": args.distill_steps, "threads": args.threads},
               "recipes": {r: {"preset": RECIPES[r][0], "overrides": RECIPES[r][1], "what": RECIPES[r][2]}
                           for r in args.recipes},

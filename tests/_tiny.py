@@ -18,3 +18,13 @@ def tiny_config(**train):
 
 def tiny_images(n=48, size=16, seed=0):
     return torch.randint(0, 256, (n, 3, size, size), generator=torch.Generator().manual_seed(seed), dtype=torch.uint8)
+
+
+def cli_train_and_distill(data, run, steps: int = 1) -> None:
+    """`ganseg train` (cpu-tiny, batch 4, no grids) then `ganseg distill` (batch 2), `steps` each."""
+    from ganseg_lib.app.cli import main
+
+    assert main(["train", "--data", str(data), "--preset", "cpu-tiny", "--out", str(run), "--steps", str(steps),
+                 "--batch", "4", "--grid", "0", "--quiet"]) == 0
+    assert main(["distill", "--run", str(run), "--steps", str(steps), "--set", "segmenter.batch=2",
+                 "segmenter.bn_recalibration=2", "--quiet"]) == 0

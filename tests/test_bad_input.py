@@ -22,6 +22,7 @@ import torch
 from PIL import Image
 
 import data_prep
+from _tiny import cli_train_and_distill
 from data_prep.prepare import main as prepare_main
 from ganseg_lib.app.cli import main
 
@@ -110,13 +111,6 @@ def _prepare(root, csv, out, *extra) -> int:
                          "--quiet", *extra])
 
 
-def _train_and_distill(data: Path, run: Path) -> None:
-    assert main(["train", "--data", str(data), "--preset", "cpu-tiny", "--out", str(run), "--steps", "1",
-                 "--batch", "4", "--grid", "0", "--quiet"]) == 0
-    assert main(["distill", "--run", str(run), "--steps", "1", "--set", "segmenter.batch=2",
-                 "segmenter.bn_recalibration=1", "--quiet"]) == 0
-
-
 def test_a_missing_landmark_value_is_an_invisible_point_for_keypoints(tmp_path, capsys):
     root, csv = _faces_folder(tmp_path, missing="value")
     out = tmp_path / "faces32.ganseg-data"
@@ -140,7 +134,7 @@ def test_mafl_scores_only_the_labelled_faces_and_says_so(tmp_path, capsys):
     assert _prepare(root, csv, out, "--landmark-protocol", "mafl", "--eyes", "1,2", "--test-fraction", "0.25") == 0
     test = data_prep.load(out, "test")
     unlabelled_test = int((~test.visible.all(dim=1)).sum())
-    _train_and_distill(out, tmp_path / "run")
+    cli_train_and_distill(out, tmp_path / "run")
     capsys.readouterr()
     assert main(["evaluate", "--run", str(tmp_path / "run"), "--data", str(out)]) == 0
     err = capsys.readouterr().err
@@ -202,10 +196,7 @@ def test_a_kill_during_a_checkpoint_save_leaves_the_previous_one_and_resume_work
 @pytest.fixture(scope="module")
 def trained_run(tmp_path_factory, faces):
     run = tmp_path_factory.mktemp("run") / "r"
-    assert main(["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(run), "--steps", "1",
-                 "--batch", "4", "--grid", "0", "--quiet"]) == 0
-    assert main(["distill", "--run", str(run), "--steps", "1", "--set", "segmenter.batch=2",
-                 "segmenter.bn_recalibration=1", "--quiet"]) == 0
+    cli_train_and_distill(faces, run)
     return run
 
 

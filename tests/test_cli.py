@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import data_prep
+from _tiny import cli_train_and_distill
 from ganseg_lib.app.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -25,10 +26,7 @@ def faces(tmp_path_factory):
 def trained_run(tmp_path_factory, faces):
     """A run folder with a 2-step GAN and a 2-step segmenter (cpu-tiny, batch 4)."""
     run = tmp_path_factory.mktemp("run") / "r"
-    assert main(["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(run), "--steps", "2",
-                 "--batch", "4", "--grid", "0", "--quiet"]) == 0
-    assert main(["distill", "--run", str(run), "--steps", "2", "--set", "segmenter.batch=2",
-                 "segmenter.bn_recalibration=2", "--quiet"]) == 0
+    cli_train_and_distill(faces, run, steps=2)
     return run
 
 
