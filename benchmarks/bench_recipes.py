@@ -131,6 +131,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--runs", default="runs/recipes", help="folder for the run folders")
     p.add_argument("--out", default="benchmarks/results/recipes.json")
     p.add_argument("--collect", action="store_true", help="only read runs that are done")
+    p.add_argument("--note", help="a line kept in the report (e.g. how the runs were made)")
     args = p.parse_args(argv)
     rows = [run_one(r, s, Path(args.data), Path(args.runs), args.steps, args.distill_steps, args.threads, args.collect)
             for r in args.recipes for s in args.seeds]
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
               "budget": {"gan_iterations": args.steps, "distill_steps": args.distill_steps, "threads": args.threads},
               "recipes": {r: {"preset": RECIPES[r][0], "overrides": RECIPES[r][1], "what": RECIPES[r][2]}
                           for r in args.recipes},
-              "runs": rows, "mean_over_seeds": per_recipe(rows)}
+              "runs": rows, "mean_over_seeds": per_recipe(rows), **({"note": args.note} if args.note else {})}
     print(table(rows))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(Path(args.out), json.dumps(report, indent=2) + "\n")
