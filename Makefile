@@ -18,12 +18,13 @@ install: $(STAMP)
 
 # All three parts always run; the summary names the part(s) that failed and the exit status is
 # non-zero if any did (pytest's own summary above it lists the failing tests and cells).
-PYTEST ?= $(BIN)/python -m pytest
-LINT ?= $(BIN)/lint-imports
+# plain assignments: only the command line (make PYTEST=...) overrides them, not the environment
+PYTEST = $(BIN)/python -m pytest
+LINT_IMPORTS = $(BIN)/lint-imports
 
 test: $(STAMP)
 	@failed=""; \
-	$(LINT) || failed="$$failed import layers (lint-imports);"; \
+	$(LINT_IMPORTS) || failed="$$failed import layers (lint-imports);"; \
 	GANSEG_FAST=1 $(PYTEST) -q tests || failed="$$failed library tests (pytest tests);"; \
 	GANSEG_FAST=1 $(PYTEST) -q --nbval-lax notebooks || failed="$$failed notebooks (pytest --nbval-lax notebooks);"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \

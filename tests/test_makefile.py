@@ -28,10 +28,10 @@ def test_make_test_runs_both_parts_and_reports(tmp_path, failing, code):
     stamp = tmp_path / "installed"
     stamp.touch()  # newer than pyproject.toml: make does not reinstall
     lint = "false" if "lint" in failing.split(",") else "true"
-    done = subprocess.run(["make", "-s", "test", f"STAMP={stamp}", f"LINT={lint}",
+    done = subprocess.run(["make", "-s", "test", f"STAMP={stamp}", f"LINT_IMPORTS={lint}",
                            f"PYTEST={sys.executable} {stub} {calls} {failing or '-'}"],
                           cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env=dict(os.environ, MAKEFLAGS=""))
+                          env=dict(os.environ, MAKEFLAGS="", LINT="lint", PYTEST="pytest"))  # env must not leak in
     assert done.returncode == code, done.stdout + done.stderr
     ran = calls.read_text().splitlines()
     assert [line.split()[-1] for line in ran] == ["tests", "notebooks"], ran
@@ -45,3 +45,17 @@ def test_make_test_runs_both_parts_and_reports(tmp_path, failing, code):
         assert ("import layers" in summary) == ("lint" in failing.split(","))
     else:
         assert "passed" in done.stdout
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_test_calls_the_projects_own_tools(tmp_path):
+    # a dry run shows the commands as make expands them: none of make's built-in variables (it
+    # defines LINT, for one) or the environment may stand in for the project's tools
+    stamp = tmp_path / "installed"
+    stamp.touch()
+    done = subprocess.run(["make", "-n", "test", f"STAMP={stamp}"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60, env=dict(os.environ, MAKEFLAGS="", PYTEST="pytest"))
+    assert done.returncode == 0, done.stderr
+    assert ".venv/bin/lint-imports ||" in done.stdout
+    assert ".venv/bin/python -m pytest -q tests ||" in done.stdout
+    assert ".venv/bin/python -m pytest -q --nbval-lax notebooks ||" in done.stdout
