@@ -203,13 +203,27 @@ for domain, record in records.items():
 # one removal at an equal budget: the same data, preset, seed, training time and
 # distillation time, with $\lambda_\text{con} = 0$ in one run. Add entries to `ABLATIONS` to try
 # others, e.g. `["loss.lambda_area=0"]` or `["generator.n_parts=2"]`.
+#
+# Both runs start from the **course recipe**, `course.COURSE_RECIPE`, the one the shipped
+# checkpoint and lesson 07 were trained with: the `cpu-tiny` preset ($K = 4$) with
+# $\lambda_\text{con} = 3$. Where does 3 come from? The presets keep the paper's Table-4 weight
+# $\lambda_\text{con} = 10$, tuned for $K = 8$. For other $K$ the paper's Appendix F.4 scales it,
+# $\lambda_\text{con}(K) = C_\text{con} K$ (eq. 26), because few parts with a strong
+# concentration loss fall into trivial or poor solutions; with $C_\text{con} = 1.25$ for CelebA
+# in the wild, $K = 4$ gives 5 (exercise 9.1). The shipped run used 3, chosen by experiment:
+# at 10 the four parts stayed compact, hair and shoulders fell
+# to the background and foreground IoU stopped near 0.6, while 3 from the start reached 0.83
+# (`checkpoints/README.md`). 5 has not been tried at this scale. The course keeps 3 because it is
+# what the shipped checkpoint was measured with, so that every lesson's live run can be read
+# against it; `ABLATIONS` below takes `["loss.lambda_con=5"]` to try eq. 26's value.
 
 # %%
 ABLATIONS = {
-    "paper recipe": [],
+    "course recipe": [],
     "no concentration loss": ["loss.lambda_con=0"],
 }
 GAN_MINUTES, DISTILL_MINUTES = course.pick((None, None), (5.0, 2.0))
+DEVICE = course.default_device()  # 32 px on every device: the scoring set below is 32 px
 if FAST:
     BUDGET = ["train.steps=3", "train.batch=8", "segmenter.batch=8", "segmenter.bn_recalibration=2"]
     DISTILL_STEPS = 3
@@ -242,13 +256,16 @@ def mask_geometry(gen, n: int = 64) -> dict[str, float]:
 
 
 def run_variant(name: str, overrides: list[str]) -> dict:
-    cfg = apply_overrides(get_preset("cpu-tiny"), BUDGET + overrides)
+    cfg = apply_overrides(get_preset("cpu-tiny"), [*course.COURSE_RECIPE, *BUDGET, *overrides])
     run = Path(tempfile.mkdtemp(prefix="ganseg-lesson09-"))
     state = train(cfg, train_images, run, TrainOptions(
-        seed=0, progress=False, time_budget_s=None if GAN_MINUTES is None else 60 * GAN_MINUTES))
+        seed=0, progress=False, time_budget_s=None if GAN_MINUTES is None else 60 * GAN_MINUTES,
+        device=DEVICE.type))
     deadline = None if DISTILL_MINUTES is None else time.perf_counter() + 60 * DISTILL_MINUTES
     seg = distill(state.cfg, state.g_ema, run / "segmenter.pt", steps=DISTILL_STEPS, progress=False,
-                  stop=None if deadline is None else (lambda step: time.perf_counter() > deadline))
+                  device=DEVICE.type, stop=None if deadline is None else (lambda step: time.perf_counter() > deadline))
+    state.g_ema.cpu()  # distill moved both to DEVICE; the scoring below runs on the CPU
+    seg.cpu()
     result, test_masks = evaluate_segmenter(seg, eval_train, eval_test)
     print(f"{name}: {state.step} GAN iterations ({state.elapsed / 60:.1f} min)")
     return {"result": result, "errors": per_image_errors(seg, eval_train, eval_test),
@@ -447,7 +464,7 @@ for name, r in runs.items():
     assert abs(r["errors"].mean() - r["result"]["landmarks"]["error_pct"]) < 1e-6, name
 # in full mode the ablation shows its first effect: without eq. 16 the masks are less concentrated
 if not FAST:
-    assert table["no concentration loss"]["concentration (eq. 16)"] > table["paper recipe"]["concentration (eq. 16)"]
+    assert table["no concentration loss"]["concentration (eq. 16)"] > table["course recipe"]["concentration (eq. 16)"]
 # the shipped checkpoints reproduce what they record (on the fixed reproduction set)
 for domain, record in records.items():
     rec = record["reproduce"]
