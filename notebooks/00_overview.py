@@ -133,7 +133,7 @@ print(course.describe_runtime())
 #
 # | dataset | metric | GANSeg |
 # |---|---|---|
-# | CelebA aligned (MAFL) | landmark error | 3.98 % |
+# | CelebA aligned (MAFL, K = 10) | landmark error | 3.98 % |
 # | CelebA in the wild | landmark error | 6.18 % |
 # | CUB birds | foreground IoU | 0.629 |
 # | Flowers | foreground IoU | 0.739 |

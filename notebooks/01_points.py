@@ -113,11 +113,13 @@ print(course.describe_runtime())
 # | `z_bg` | $(B, D_\text{noise})$, Gaussian | what the background looks like (lesson 03) |
 # | `bg_shift` | $(B, 2)$, uniform | where the background sits (lesson 03) |
 #
-# `course.course_generator()` returns the course's shipped, trained generator when the
-# repository has one, and otherwise an **untrained** generator of the small `cpu-small`
-# preset (64 px, $K = 4$ parts, $n_\text{per} = 4$ points per part). An untrained generator
-# paints noise, but the geometry of level 1 — points, centres, scales — and the way masks
-# follow points are already there; that is what this lesson looks at.
+# `course.course_generator()` returns the course's shipped, trained generator
+# (`checkpoints/faces-32.pt`: the 32-px `cpu-tiny` preset, $K = 4$ parts, $n_\text{per} = 4$
+# points per part, trained on synthetic faces). Its four parts settled on the hair, the face,
+# the neck and the shoulders. (In a copy of the course without the checkpoint it returns an
+# untrained 64-px `cpu-small` generator instead, which paints noise; the geometry of level 1 —
+# points, centres, scales — and the way masks follow points are there even then, and the
+# printout below says which one you have.)
 
 # %%
 g, trained = course.course_generator()
@@ -252,8 +254,10 @@ print("new z_point: points changed, embeddings identical")
 # level 2 sees the points only through relative positions $\mathbf{p} - \mathbf{x}$ (lesson
 # 02). Pixels far away can change too, because the mask stack's starting tensor mixes all
 # points; only moving *all* points together moves everything exactly (lesson 05). With the
-# untrained generator the parts are huge (scales near 1), the masks ragged and the image
-# noise, so expect large, coarse changes; a trained model moves one facial feature.
+# shipped checkpoint a part is a whole region of the portrait, so moving one drags the hair,
+# the face, the neck or the shoulders, and its neighbours' masks give way; at 32 px the change
+# is coarse. (An untrained generator has huge parts, scales near 1, and paints noise, so there
+# every edit changes much of the picture.)
 
 # %%
 def edit_part(points: torch.Tensor, k: int, dx: float, dy: float, spread: float) -> torch.Tensor:

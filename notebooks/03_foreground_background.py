@@ -240,9 +240,10 @@ plt.show()
 
 # %% [markdown]
 # The blended features change exactly where $\mathbf{M}_\text{bg} > 0$. The image changes
-# there too, and a little around it through the head's 3x3 convs — except where the untrained
-# head has saturated $\tanh$ (flat colour), so its image hides most of the change; a trained
-# generator shows the background sliding.
+# there too, and a little around it through the head's 3x3 convs: with the shipped generator
+# the change map is bright around the head and shoulders, where the background shows, and
+# nearly dark on the face and hair. (An untrained generator's head can saturate its $\tanh$ into
+# flat colour, which hides much of the change in its image.)
 #
 # ## 5. Slide the background yourself
 #

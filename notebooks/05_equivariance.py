@@ -183,8 +183,8 @@ print(f"max |after - before moved| = {float32_error:.1e} on an image whose value
 # The last panel compares the new image with the old one moved by the same number of pixels,
 # on the pixels both show (the strip that enters from the left was outside the old image). What
 # is left is float32 rounding — isolated pixels, far below what the eye sees (float32 keeps about
-# seven significant digits, and an untrained network's activations before the final $\tanh$ are
-# large, so its rounding shows sooner). The picture moved; nothing else changed. Section 3
+# seven significant digits; an untrained network, whose activations before the final $\tanh$
+# are large, shows its rounding sooner). The picture moved; nothing else changed. Section 3
 # makes this precise.
 #
 # ## 2. Move the points yourself
@@ -200,8 +200,9 @@ print(f"max |after - before moved| = {float32_error:.1e} on an image whose value
 # * all points, background off: the difference appears wherever the background shows.
 # * one part: the change concentrates around that part. It does not vanish elsewhere: the
 #   mask stack's starting tensor (eq. 5) mixes *all* points, and each part competes with the
-#   others in the softmax. A trained model keeps such edits much more local than an untrained
-#   one.
+#   others in the softmax. With the shipped checkpoint the change is strongest on and around
+#   the part you moved (the hair, the face, the neck or the shoulders), but a good share of it
+#   spreads over the rest of the portrait, where the other parts give way.
 
 # %%
 def draw_move(mode: str = "all points", part: int = 0, sx: int = FACTOR, sy: int = 0,

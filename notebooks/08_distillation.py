@@ -14,7 +14,7 @@
 # The generator draws an image *and* its part masks. That makes it a factory of labelled
 # data: sample latents, keep the image and the argmax of its masks, and you have an
 # image/label pair no one had to annotate. GANSeg trains an ordinary segmentation network on
-# such pairs (the paper: DeepLabV3 with a ResNet-50) and then applies it to *real* images,
+# such pairs (the paper: DeepLab V3; the authors' released code: its ResNet-50 version) and then applies it to *real* images,
 # where no generator latents exist. This lesson distills a segmenter live, evaluates it with
 # the paper's protocols (Sec. 4.1) — landmark regression from part centres and foreground IoU
 # — and looks at the detected masks on held-out images.
@@ -148,13 +148,16 @@ plt.show()
 # %% [markdown]
 # ## 3. The loss: cross-entropy plus Dice
 #
-# The paper trains the segmenter with an equal mix of cross-entropy and Dice. With softmax
+# The paper names the network (DeepLab V3) but not its loss; the authors' released code trains
+# it with an equal mix of cross-entropy and Dice, and so does the library. With softmax
 # probabilities $P_c(\mathbf{p})$ and one-hot labels $G_c(\mathbf{p})$ over $C = K + 1$ classes,
 #
 # $$\mathcal{L} = \tfrac12\,\underbrace{\frac{1}{|\Omega|}\sum_{\mathbf{p}} -\log P_{y(\mathbf{p})}(\mathbf{p})}_{\text{cross-entropy}}
 # + \tfrac12\,\underbrace{\frac{1}{C}\sum_{c}\Big(1 - \frac{2\sum_{\mathbf{p}} P_c G_c + \epsilon}{\sum_{\mathbf{p}} P_c + \sum_{\mathbf{p}} G_c + \epsilon}\Big)}_{\text{Dice}},$$
 #
-# sums over the batch and all pixels $\Omega$, $\epsilon = 1$. Cross-entropy counts pixels, so
+# sums over the batch and all pixels $\Omega$, $\epsilon = 1$. (The released code computes Dice
+# per image and averages the images; the library pools the batch, as written here. The two
+# differ most for a part that is small or absent in some of the images.) Cross-entropy counts pixels, so
 # the large background dominates it; Dice scores each class by its *overlap ratio*, so a small
 # part weighs as much as the background. You write Dice in exercise 8.1; here we check the
 # cross-entropy half by hand against the library's total:
@@ -170,13 +173,15 @@ print(f"cross-entropy {ce_by_hand:.3f}, Dice {dice_loss(logits, labels[:4]):.3f}
 # ## 4. The student network
 #
 # Any segmentation network works; what matters is that it sees only the image. The paper uses
-# torchvision's **DeepLabV3-ResNet50** (atrous convolutions and an atrous spatial pyramid
-# pooling head, 40 M parameters). For 32-px images on a CPU the course presets use
+# DeepLab V3; the authors' code takes torchvision's **DeepLabV3-ResNet50** (atrous convolutions
+# and an atrous spatial pyramid pooling head, 40 M parameters). For 32-px images on a CPU the course presets use
 # **LR-ASPP MobileNetV3-Large** (3 M parameters). Both are built *without* pretrained
 # weights (`weights=None`): nothing is downloaded, and no ImageNet features sneak in — the
-# segmenter knows only what the generator taught it. Both shrink the image by up to 32 before
-# their heads, which would leave one feature pixel of a 32-px image, so `Segmenter` first
-# enlarges the input by `cfg.segmenter.input_scale` and resizes the logits back.
+# segmenter knows only what the generator taught it. Both compute their heads on a reduced
+# grid: DeepLabV3-ResNet50 at 1/8 of the input (torchvision dilates ResNet's last two stages
+# instead of striding them), LR-ASPP at 1/16 (dilated last MobileNet stage) with a 1/8
+# low-level branch. A 32-px image would leave a 4 x 4 or 2 x 2 feature grid, so `Segmenter`
+# first enlarges the input by `cfg.segmenter.input_scale` and resizes the logits back.
 
 # %%
 x = torch.randn(8, 3, S, S)

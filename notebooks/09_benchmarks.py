@@ -403,8 +403,12 @@ if "paper-celeba-wild" not in speed:
 # %% [markdown]
 # The paper's generator, 17.8 M parameters at 128 px, needs well over a thousand times the
 # arithmetic of `cpu-tiny` per image (the GFLOP column; the full-mode run also times it); its
-# schedule is a matter of weeks to months on a laptop CPU and of hours to a day on a modern GPU. That is why the course's models are small, and why the gap in section
-# 2 is expected rather than a defect. With a GPU, `ganseg train --preset paper-celeba-wild
+# schedule (30,000 iterations at batch 64, about 2 million images) takes months on the 2-core
+# CPU this course was measured on — the estimate printed above in full mode, from the images per
+# second — and weeks at best on a faster laptop. A GPU brings it down to hours or days; this
+# course has not measured that yet, so read the speed section on a GPU for a number. That is
+# why the course's models are small, and why the gap in section 2 is expected rather than a
+# defect. With a GPU, `ganseg train --preset paper-celeba-wild
 # --device cuda --bf16` runs the paper's configuration; `torchrun` spreads it over several.
 #
 # ## 5. Exercises
@@ -492,8 +496,8 @@ print("lesson 09 checks passed")
 # * An ablation is a comparison at an equal budget on the same images; a paired difference and
 #   a bootstrap interval say whether it is real. At CPU scale the concentration loss shows in
 #   the mask geometry first.
-# * Speed decides what can be reproduced where: the paper's schedule is hours on a GPU and
-#   days on a CPU.
+# * Speed decides what can be reproduced where: the paper's schedule takes weeks to months on a
+#   CPU; a GPU brings it down to hours or days (not measured here yet).
 #
 # This is the end of the course. Where to go next: train `cpu-small` for an hour, try the
 # other synthetic domains (`birds`, `flowers`, `figures`) or your own images with
