@@ -9,6 +9,8 @@
 # %% [markdown]
 # # Lesson 01 — Level 1: points, part centres, scales and appearance
 #
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/01_points.ipynb)
+#
 # GANSeg draws an image in three levels. This lesson is about the first one, where everything
 # starts: a handful of 2-D **points** that say *where* each part is and how large it is, and
 # one **embedding vector** per part that says *what it looks like*. Every later level is
@@ -25,28 +27,65 @@
 # **Runtime:** about 30 s on a 2-core CPU; the same with a GPU: the lesson's small models run on the CPU (no training).
 
 # %%
-# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
-# Locally (or in CI) this cell does nothing: install with `pip install -e ".[course]"`.
+# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager; anywhere
+# else this cell only says it is not in Colab. `setup_course` is a copy of
+# ganseg_lib/course/colab.py (the library is not installed yet when this cell runs in Colab);
+# the cell is written by `python -m ganseg_lib.course.stamp` from pyproject.toml.
+import glob
 import os
 import subprocess
 import sys
+import zipfile
 
-try:
-    import google.colab  # noqa: F401  (present only in Colab)
-    IN_COLAB = True
-except ImportError:
-    IN_COLAB = False
 COURSE_REPO = "https://github.com/ganseg-course/ganseg-course"
 COURSE_REF = "v0.1.0"  # the course release these notebooks belong to
-if IN_COLAB:
-    if not os.path.isdir("ganseg-course"):
-        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", COURSE_REF, COURSE_REPO,
-                        "ganseg-course"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", "ganseg-course",
-                        "ipywidgets==8.1.9"], check=True)
-    sys.path.insert(0, os.path.abspath("ganseg-course"))
-    from google.colab import output
+COURSE_PUBLISHED = False  # False: the URL is a placeholder (the cell then says what to do)
+
+
+def setup_course(repo, ref, published, folder="ganseg-course", run=subprocess.run):
+    """In Colab: clone `repo` at `ref` (or use an uploaded zip), pip-install it, enable widgets.
+
+    Returns one line saying what happened; never raises for a failed clone or install.
+    GANSEG_COURSE_REPO overrides `repo` (a fork; its default branch unless GANSEG_COURSE_REF
+    names one).  Outside Colab it does nothing.
+    """
+    try:
+        from google.colab import output
+    except ImportError:
+        return "not in Colab: nothing to set up (install locally with `pip install -e \".[course]\"`)"
+    fork = os.environ.get("GANSEG_COURSE_REPO", "").strip()
+    if fork:
+        repo, ref = fork, os.environ.get("GANSEG_COURSE_REF", "").strip() or None
+    zips = [z for z in sorted(glob.glob("*.zip")) if zipfile.is_zipfile(z) and any(
+        n.endswith("ganseg_lib/__init__.py") for n in zipfile.ZipFile(z).namelist())]
+    if not os.path.isdir(folder):
+        if zips:
+            zipfile.ZipFile(zips[0]).extractall(folder)
+        elif not (published or fork):
+            return (f"the course is not published at {repo} yet: set os.environ['GANSEG_COURSE_REPO'] "
+                    "to a fork's URL, or upload the repository as a .zip (Files panel), then rerun this cell")
+        else:
+            branch = ["--branch", ref] if ref else []
+            done = run(["git", "clone", "--quiet", "--depth", "1", *branch, repo, folder],
+                       capture_output=True, text=True)
+            if done.returncode != 0:
+                why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                return f"could not clone {repo} at {ref or 'its default branch'} ({why}); rerun with another URL or a zip"
+    tops = [d for d, _, files in os.walk(folder) if "pyproject.toml" in files and os.path.isdir(f"{d}/ganseg_lib")]
+    if not tops:
+        return f"{folder}/ holds no ganseg_lib/ and pyproject.toml: delete it and rerun this cell"
+    source = os.path.abspath(min(tops, key=len))
+    done = run([sys.executable, "-m", "pip", "install", "--quiet", "-e", source, "ipywidgets==8.1.9"],
+               capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"pip could not install {source} ({(done.stderr.strip().splitlines() or ['no message'])[-1]})"
+    if source not in sys.path:
+        sys.path.insert(0, source)
     output.enable_custom_widget_manager()
+    return f"the course from {source} is installed; widgets are on"
+
+
+print(setup_course(COURSE_REPO, COURSE_REF, COURSE_PUBLISHED))
 
 # %%
 # %matplotlib inline
@@ -74,11 +113,13 @@ print(course.describe_runtime())
 # | `z_bg` | $(B, D_\text{noise})$, Gaussian | what the background looks like (lesson 03) |
 # | `bg_shift` | $(B, 2)$, uniform | where the background sits (lesson 03) |
 #
-# `course.course_generator()` returns the course's shipped, trained generator when the
-# repository has one, and otherwise an **untrained** generator of the small `cpu-small`
-# preset (64 px, $K = 4$ parts, $n_\text{per} = 4$ points per part). An untrained generator
-# paints noise, but the geometry of level 1 — points, centres, scales — and the way masks
-# follow points are already there; that is what this lesson looks at.
+# `course.course_generator()` returns the course's shipped, trained generator
+# (`checkpoints/faces-32.pt`: the 32-px `cpu-tiny` preset, $K = 4$ parts, $n_\text{per} = 4$
+# points per part, trained on synthetic faces). Its four parts settled on the hair, the face,
+# the neck and the shoulders. (In a copy of the course without the checkpoint it returns an
+# untrained 64-px `cpu-small` generator instead, which paints noise; the geometry of level 1 —
+# points, centres, scales — and the way masks follow points are there even then, and the
+# printout below says which one you have.)
 
 # %%
 g, trained = course.course_generator()
@@ -213,8 +254,10 @@ print("new z_point: points changed, embeddings identical")
 # level 2 sees the points only through relative positions $\mathbf{p} - \mathbf{x}$ (lesson
 # 02). Pixels far away can change too, because the mask stack's starting tensor mixes all
 # points; only moving *all* points together moves everything exactly (lesson 05). With the
-# untrained generator the parts are huge (scales near 1), the masks ragged and the image
-# noise, so expect large, coarse changes; a trained model moves one facial feature.
+# shipped checkpoint a part is a whole region of the portrait, so moving one drags the hair,
+# the face, the neck or the shoulders, and its neighbours' masks give way; at 32 px the change
+# is coarse. (An untrained generator has huge parts, scales near 1, and paints noise, so there
+# every edit changes much of the picture.)
 
 # %%
 def edit_part(points: torch.Tensor, k: int, dx: float, dy: float, spread: float) -> torch.Tensor:

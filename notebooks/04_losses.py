@@ -9,6 +9,8 @@
 # %% [markdown]
 # # Lesson 04 — The losses
 #
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/04_losses.ipynb)
+#
 # GANSeg has no labels. Everything it learns comes from four training signals: the GAN losses
 # (make images a discriminator cannot tell from real ones), the R1 penalty (keep the
 # discriminator smooth), and two losses on the masks (keep each part compact and visible). This
@@ -26,28 +28,65 @@
 # **Runtime:** about 30 s on a 2-core CPU; the same with a GPU: the lesson's small models run on the CPU (no training).
 
 # %%
-# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
-# Locally (or in CI) this cell does nothing: install with `pip install -e ".[course]"`.
+# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager; anywhere
+# else this cell only says it is not in Colab. `setup_course` is a copy of
+# ganseg_lib/course/colab.py (the library is not installed yet when this cell runs in Colab);
+# the cell is written by `python -m ganseg_lib.course.stamp` from pyproject.toml.
+import glob
 import os
 import subprocess
 import sys
+import zipfile
 
-try:
-    import google.colab  # noqa: F401  (present only in Colab)
-    IN_COLAB = True
-except ImportError:
-    IN_COLAB = False
 COURSE_REPO = "https://github.com/ganseg-course/ganseg-course"
 COURSE_REF = "v0.1.0"  # the course release these notebooks belong to
-if IN_COLAB:
-    if not os.path.isdir("ganseg-course"):
-        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", COURSE_REF, COURSE_REPO,
-                        "ganseg-course"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", "ganseg-course",
-                        "ipywidgets==8.1.9"], check=True)
-    sys.path.insert(0, os.path.abspath("ganseg-course"))
-    from google.colab import output
+COURSE_PUBLISHED = False  # False: the URL is a placeholder (the cell then says what to do)
+
+
+def setup_course(repo, ref, published, folder="ganseg-course", run=subprocess.run):
+    """In Colab: clone `repo` at `ref` (or use an uploaded zip), pip-install it, enable widgets.
+
+    Returns one line saying what happened; never raises for a failed clone or install.
+    GANSEG_COURSE_REPO overrides `repo` (a fork; its default branch unless GANSEG_COURSE_REF
+    names one).  Outside Colab it does nothing.
+    """
+    try:
+        from google.colab import output
+    except ImportError:
+        return "not in Colab: nothing to set up (install locally with `pip install -e \".[course]\"`)"
+    fork = os.environ.get("GANSEG_COURSE_REPO", "").strip()
+    if fork:
+        repo, ref = fork, os.environ.get("GANSEG_COURSE_REF", "").strip() or None
+    zips = [z for z in sorted(glob.glob("*.zip")) if zipfile.is_zipfile(z) and any(
+        n.endswith("ganseg_lib/__init__.py") for n in zipfile.ZipFile(z).namelist())]
+    if not os.path.isdir(folder):
+        if zips:
+            zipfile.ZipFile(zips[0]).extractall(folder)
+        elif not (published or fork):
+            return (f"the course is not published at {repo} yet: set os.environ['GANSEG_COURSE_REPO'] "
+                    "to a fork's URL, or upload the repository as a .zip (Files panel), then rerun this cell")
+        else:
+            branch = ["--branch", ref] if ref else []
+            done = run(["git", "clone", "--quiet", "--depth", "1", *branch, repo, folder],
+                       capture_output=True, text=True)
+            if done.returncode != 0:
+                why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                return f"could not clone {repo} at {ref or 'its default branch'} ({why}); rerun with another URL or a zip"
+    tops = [d for d, _, files in os.walk(folder) if "pyproject.toml" in files and os.path.isdir(f"{d}/ganseg_lib")]
+    if not tops:
+        return f"{folder}/ holds no ganseg_lib/ and pyproject.toml: delete it and rerun this cell"
+    source = os.path.abspath(min(tops, key=len))
+    done = run([sys.executable, "-m", "pip", "install", "--quiet", "-e", source, "ipywidgets==8.1.9"],
+               capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"pip could not install {source} ({(done.stderr.strip().splitlines() or ['no message'])[-1]})"
+    if source not in sys.path:
+        sys.path.insert(0, source)
     output.enable_custom_widget_manager()
+    return f"the course from {source} is installed; widgets are on"
+
+
+print(setup_course(COURSE_REPO, COURSE_REF, COURSE_PUBLISHED))
 
 # %%
 # %matplotlib inline
@@ -265,10 +304,14 @@ print(f"L(G) = L_GAN + {lc.lambda_con} L_con + {lc.lambda_area} L_area = {total.
 print("part scales sigma_k of sample 0:", [round(s, 2) for s in out.part_scales[0].tolist()])
 
 # %% [markdown]
-# Read the numbers with the scales in mind. An untrained generator's parts are huge ($\sigma_k$
-# near 1, heatmaps covering most of the image), so each heatmap is larger than the part's mask
-# and the area loss, in pixels, dominates: the first thing training does is shrink $\sigma_k$ or
-# grow the masks. A trained generator's area loss is near 0 and its concentration small.
+# Read the numbers with the scales in mind. The shipped generator's parts are compact: its
+# $\sigma_k$ lie between about 0.1 and 0.4 (the shoulders are the widest part), every mask covers
+# at least its heatmap's area, so $\mathcal{L}_\text{area}$ is 0, and $\mathcal{L}_\text{con}$ is
+# small; what is left to push on is mostly the GAN term. An untrained generator (what
+# `course_generator` returns without the checkpoint) is the opposite: its parts are huge
+# ($\sigma_k$ up to about 0.7, heatmaps covering most of the image), each heatmap is larger than
+# the part's mask, and the area loss, in pixels, is in the hundreds and dominates; the first
+# thing training does is shrink $\sigma_k$ or grow the masks.
 
 # %% [markdown]
 # ## 6. Exercises

@@ -9,6 +9,8 @@
 # %% [markdown]
 # # Lesson 07 — Training GANSeg, live
 #
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/07_training.ipynb)
+#
 # Lessons 01-05 built the generator and lesson 04 its losses. Now we train it: a discriminator
 # learns to tell real synthetic faces from generated ones, the generator learns to fool it, and
 # the concentration and area losses keep its masks compact and visible. We watch the losses
@@ -27,32 +29,69 @@
 #
 # **Runtime:** fast mode (CI) about a minute on a 2-core CPU: a few iterations only, so the
 # figures show an untrained model. Full mode trains for about 8 minutes, then runs two short
-# failure experiments (2-3 minutes). The cells use the CPU; with a GPU, pass `device="cuda"` to
-# `train` to train far longer in the same time.
+# failure experiments (2-3 minutes). With CUDA the cells train on the GPU, a larger model in the
+# same minutes (`course.live_run`, section 1).
 
 # %%
-# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager.
-# Locally (or in CI) this cell does nothing: install with `pip install -e ".[course]"`.
+# Set-up. In Colab: fetch the course, install it and turn on Colab's widget manager; anywhere
+# else this cell only says it is not in Colab. `setup_course` is a copy of
+# ganseg_lib/course/colab.py (the library is not installed yet when this cell runs in Colab);
+# the cell is written by `python -m ganseg_lib.course.stamp` from pyproject.toml.
+import glob
 import os
 import subprocess
 import sys
+import zipfile
 
-try:
-    import google.colab  # noqa: F401  (present only in Colab)
-    IN_COLAB = True
-except ImportError:
-    IN_COLAB = False
 COURSE_REPO = "https://github.com/ganseg-course/ganseg-course"
 COURSE_REF = "v0.1.0"  # the course release these notebooks belong to
-if IN_COLAB:
-    if not os.path.isdir("ganseg-course"):
-        subprocess.run(["git", "clone", "--quiet", "--depth", "1", "--branch", COURSE_REF, COURSE_REPO,
-                        "ganseg-course"], check=True)
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-e", "ganseg-course",
-                        "ipywidgets==8.1.9"], check=True)
-    sys.path.insert(0, os.path.abspath("ganseg-course"))
-    from google.colab import output
+COURSE_PUBLISHED = False  # False: the URL is a placeholder (the cell then says what to do)
+
+
+def setup_course(repo, ref, published, folder="ganseg-course", run=subprocess.run):
+    """In Colab: clone `repo` at `ref` (or use an uploaded zip), pip-install it, enable widgets.
+
+    Returns one line saying what happened; never raises for a failed clone or install.
+    GANSEG_COURSE_REPO overrides `repo` (a fork; its default branch unless GANSEG_COURSE_REF
+    names one).  Outside Colab it does nothing.
+    """
+    try:
+        from google.colab import output
+    except ImportError:
+        return "not in Colab: nothing to set up (install locally with `pip install -e \".[course]\"`)"
+    fork = os.environ.get("GANSEG_COURSE_REPO", "").strip()
+    if fork:
+        repo, ref = fork, os.environ.get("GANSEG_COURSE_REF", "").strip() or None
+    zips = [z for z in sorted(glob.glob("*.zip")) if zipfile.is_zipfile(z) and any(
+        n.endswith("ganseg_lib/__init__.py") for n in zipfile.ZipFile(z).namelist())]
+    if not os.path.isdir(folder):
+        if zips:
+            zipfile.ZipFile(zips[0]).extractall(folder)
+        elif not (published or fork):
+            return (f"the course is not published at {repo} yet: set os.environ['GANSEG_COURSE_REPO'] "
+                    "to a fork's URL, or upload the repository as a .zip (Files panel), then rerun this cell")
+        else:
+            branch = ["--branch", ref] if ref else []
+            done = run(["git", "clone", "--quiet", "--depth", "1", *branch, repo, folder],
+                       capture_output=True, text=True)
+            if done.returncode != 0:
+                why = (done.stderr.strip().splitlines() or ["no message"])[-1]
+                return f"could not clone {repo} at {ref or 'its default branch'} ({why}); rerun with another URL or a zip"
+    tops = [d for d, _, files in os.walk(folder) if "pyproject.toml" in files and os.path.isdir(f"{d}/ganseg_lib")]
+    if not tops:
+        return f"{folder}/ holds no ganseg_lib/ and pyproject.toml: delete it and rerun this cell"
+    source = os.path.abspath(min(tops, key=len))
+    done = run([sys.executable, "-m", "pip", "install", "--quiet", "-e", source, "ipywidgets==8.1.9"],
+               capture_output=True, text=True)
+    if done.returncode != 0:
+        return f"pip could not install {source} ({(done.stderr.strip().splitlines() or ['no message'])[-1]})"
+    if source not in sys.path:
+        sys.path.insert(0, source)
     output.enable_custom_widget_manager()
+    return f"the course from {source} is installed; widgets are on"
+
+
+print(setup_course(COURSE_REPO, COURSE_REF, COURSE_PUBLISHED))
 
 # %%
 # %matplotlib inline
@@ -86,9 +125,22 @@ FAST = course.fast_mode()
 # a generator of about 0.1 M parameters, batch 16. The paper trains 128-px models of 17.8 M
 # parameters with batch 64 for 30,000 iterations on a GPU; everything here is scaled so that a
 # laptop CPU shows the dynamics in minutes.
+#
+# On top of the preset goes the **course recipe**, `course.COURSE_RECIPE`: the one the shipped
+# checkpoint (section 5) was trained with, $\lambda_\text{con} = 3$ instead of the preset's 10.
+# Lesson 09 trains with the same recipe; its exercise 9.1 works out what the paper's eq. 26 would
+# give for $K = 4$.
+#
+# `course.live_run()` sizes the run for the device it finds, in one place: on a CPU the
+# settings above; with CUDA the 64-px `cpu-small` preset at batch 64 with bfloat16 autocast.
+# The cells keep their minute budgets either way, so a GPU spends the same minutes on a larger
+# model and many more images. (The GPU setting has not been measured yet: we cannot say here
+# how many iterations it reaches or what its samples look like after those minutes.)
 
 # %%
-cfg = get_preset("cpu-tiny")
+live = course.live_run()
+DEVICE = live.device
+cfg = live.config()
 if FAST:  # CI: a handful of small steps, logged and checkpointed at every one
     cfg = apply_overrides(cfg, ["train.batch=8", "train.log_every=1", "train.checkpoint_every=1000"])
 S = cfg.generator.image_size
@@ -124,10 +176,10 @@ plt.show()
 # over them. Here are two iterations done by hand, with R1 and the mask losses switched on:
 
 # %%
-state = build_state(cfg, torch.device("cpu"), seed=0)
+state = build_state(cfg, DEVICE, seed=0)
 rng = torch.Generator().manual_seed(0)
 for it in (1, 2):
-    real = real_batch(images, torch.randint(len(images), (cfg.train.batch,), generator=rng), torch.device("cpu"))
+    real = real_batch(images, torch.randint(len(images), (cfg.train.batch,), generator=rng), DEVICE)
     d_stats = d_step(state.g, state.d, state.opt_d, real, state.g.sample_latents(cfg.train.batch, generator=rng),
                      cfg, do_r1=True)
     g_stats = g_step(state.g, state.d, state.opt_g, state.g.sample_latents(cfg.train.batch, generator=rng),
@@ -171,9 +223,10 @@ for chunk in range(CHUNKS):
     else:
         chunk_cfg = apply_overrides(cfg, ["train.steps=1000000"])
         budget = 60 * CHUNK_MINUTES
-    state = train(chunk_cfg, images, run, TrainOptions(resume=chunk > 0, progress=False, time_budget_s=budget))
+    state = train(chunk_cfg, images, run, TrainOptions(resume=chunk > 0, progress=False, time_budget_s=budget,
+                                                       device=DEVICE.type, bf16=live.bf16))
     with torch.no_grad():
-        sample = state.g_ema(fixed)
+        sample = course.to_cpu(state.g_ema(fixed))
     history.append({"step": state.step, "minutes": state.elapsed / 60, "diversity": diversity(sample.image),
                     "background": sample.masks[:, -1].mean().item(),
                     "smallest part": sample.masks[:, :-1].mean(dim=(2, 3)).min(dim=1).values.mean().item(),
@@ -234,7 +287,7 @@ probe = state.g_ema.sample_latents(16, generator=torch.Generator().manual_seed(7
 
 def lab_state(lr: float):
     """A fresh, untrained G and D (seed 0) whose generator learns at `lr`."""
-    st = build_state(lab_cfg, torch.device("cpu"), seed=0)
+    st = build_state(lab_cfg, DEVICE, seed=0)
     for group in st.opt_g.param_groups:
         group["lr"] = lr
     return st
@@ -243,7 +296,7 @@ def lab_state(lr: float):
 def probe_output(st):
     st.g.eval()
     with torch.no_grad():
-        result = st.g(probe)
+        result = course.to_cpu(st.g(probe))
     st.g.train()
     return result
 
@@ -254,7 +307,7 @@ for name, train_d in (("D frozen", False), ("D learning (control)", True)):
     curve = [diversity(probe_output(st).image)]
     for step in range(1, COLLAPSE_STEPS + 1):
         if train_d:
-            real = real_batch(images, torch.randint(len(images), (8,), generator=lab_rng), torch.device("cpu"))
+            real = real_batch(images, torch.randint(len(images), (8,), generator=lab_rng), DEVICE)
             d_step(st.g, st.d, st.opt_d, real, st.g.sample_latents(8, generator=lab_rng), lab_cfg, do_r1=False)
         g_step(st.g, st.d, st.opt_g, st.g.sample_latents(8, generator=lab_rng), lab_cfg, do_reg=False)
         if step % PROBE_EVERY == 0:
@@ -325,7 +378,8 @@ for name, (_, _, seen) in area_runs.items():
 # ## 5. Where longer training ends: the course checkpoint
 #
 # The course ships an EMA generator (and its distilled segmenter, lesson 08) trained with the
-# same preset for much longer than this lesson can. Its file records how it was made.
+# CPU setting of section 1, the `cpu-tiny` preset and the course recipe ($\lambda_\text{con} = 3$),
+# for much longer than this lesson can. Its file records how it was made.
 
 # %%
 shipped = course.shipped_checkpoint("faces")

@@ -1,10 +1,12 @@
-"""Distillation (Sec. 3.5): a segmenter trained on the EMA generator's own image/mask pairs.
+"""Distillation, the paper's second stage (Sec. 3, Fig. 1): a segmenter trained on the EMA
+generator's own image/mask pairs.
 
 Every step draws fresh latents, renders images and their K+1 masks with the EMA generator
 (eval mode, no gradients), takes the argmax as the label map and trains a torchvision
 segmentation network, built without any pretrained weights, with
-0.5 cross-entropy + 0.5 Dice (paper).  The paper uses DeepLabV3-ResNet50; the CPU presets use
-a light MobileNetV3 model (see `SegmenterConfig.arch`).
+0.5 cross-entropy + 0.5 Dice (the authors' released code; the paper names only the network).
+The paper uses DeepLab V3 (the released code: torchvision's DeepLabV3-ResNet50); the CPU presets
+use a light MobileNetV3 model (see `SegmenterConfig.arch`).
 """
 from __future__ import annotations
 
@@ -80,6 +82,8 @@ def build_segmenter(cfg: GANSegConfig) -> Segmenter:
 def dice_loss(logits: torch.Tensor, labels: torch.Tensor, eps: float = 1.0) -> torch.Tensor:
     """Soft Dice, 1 - (2 |P G| + eps) / (|P| + |G| + eps) per class over the batch, averaged over classes.
 
+    Sums pool the whole batch; the released code computes Dice per image and averages the images.
+
     logits (B, C, H, W), labels (B, H, W) int64.
     """
     probs = logits.softmax(dim=1)
@@ -90,7 +94,7 @@ def dice_loss(logits: torch.Tensor, labels: torch.Tensor, eps: float = 1.0) -> t
 
 
 def distillation_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """0.5 cross-entropy + 0.5 Dice (paper, Sec. 3.5)."""
+    """0.5 cross-entropy + 0.5 Dice, as in the authors' released code (the paper does not give the loss)."""
     return 0.5 * F.cross_entropy(logits, labels) + 0.5 * dice_loss(logits, labels)
 
 

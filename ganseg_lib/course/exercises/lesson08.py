@@ -1,4 +1,4 @@
-"""Checks for lesson 08 (distillation loss and the paper's evaluation protocols, Sec. 3.5 and 4.1)."""
+"""Checks for lesson 08 (distillation loss and the paper's evaluation protocols, Sec. 3 and 4.1)."""
 from __future__ import annotations
 
 import numpy as np
