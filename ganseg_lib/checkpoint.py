@@ -24,11 +24,21 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is missing, truncated, of another kind, or not a ganseg checkpoint."""
 
 
+_TMP_SUFFIX = ".tmp"  # atomic_write's temporary files: .NAME.<random>.tmp beside NAME
+
+
+def partial_writes(path: str | os.PathLike) -> list[Path]:
+    """Temporary files of `atomic_write(path, ...)` calls that a kill cut short (nothing else
+    removes them: the process died before its `finally`)."""
+    path = Path(path)
+    return sorted(path.parent.glob(f".{path.name}.*{_TMP_SUFFIX}"))
+
+
 def atomic_write(path: str | os.PathLike, write) -> None:
     """Call write(tmp_path), then rename tmp_path onto path; nothing is left behind on failure."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=_TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     try:
         write(tmp)

@@ -18,10 +18,15 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _worker(rank: int, world: int, port: int, run: str, out: str) -> None:
+def _rank_env(rank: int, world: int, port: int) -> None:
+    """What torchrun sets for one rank on this machine, one thread each."""
     os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
                       MASTER_PORT=str(port), OMP_NUM_THREADS="1")
     torch.set_num_threads(1)
+
+
+def _worker(rank: int, world: int, port: int, run: str, out: str) -> None:
+    _rank_env(rank, world, port)  # train() joins the group itself
     from ganseg_lib.training.segmenter import distill
     from ganseg_lib.training.gan import TrainOptions, train
 
@@ -71,9 +76,7 @@ def test_two_ranks_stay_identical_and_resume(tmp_path):
 # what the ranks compute, not only that they agree
 
 def _join_group(rank: int, world: int, port: int) -> None:
-    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                      MASTER_PORT=str(port), OMP_NUM_THREADS="1")
-    torch.set_num_threads(1)
+    _rank_env(rank, world, port)
     dist.init_process_group("gloo")
 
 

@@ -34,7 +34,8 @@ from torch import nn
 from tqdm import tqdm
 
 from .. import losses
-from ..checkpoint import CheckpointError, atomic_write, atomic_write_text, load_checkpoint, save_checkpoint
+from ..checkpoint import (CheckpointError, atomic_write, atomic_write_text, load_checkpoint, partial_writes,
+                          save_checkpoint)
 from ..config import ALIVE_MASS, GANSegConfig, from_dict, to_dict
 from ..model import Generator
 from ..viz import sample_grid, save_figure
@@ -270,7 +271,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
         atomic_write_text(run_dir / "config.json", json.dumps(to_dict(cfg), indent=2) + "\n")
         if opts.resume:
             trim_log(run_dir / LOG, state.step, fields)
-            partial = sorted(run_dir.glob(f".{CHECKPOINT}.*.tmp"))  # saves cut short by a kill (atomic_write)
+            partial = partial_writes(ckpt_path)  # saves cut short by a kill
             for p in partial:
                 p.unlink()
             if partial:
