@@ -1,5 +1,8 @@
 """The benchmark scripts still run and write what the README promises (tiny sizes; no timing asserted)."""
 import json
+from pathlib import Path
+
+import pytest
 
 from benchmarks import bench_iteration, bench_pointwise, bench_speed
 
@@ -52,3 +55,25 @@ def test_bench_recipes_trains_scores_and_summarises_each_run(tmp_path):
     assert (tmp_path / "runs" / "augmented-s0" / "log.csv").read_text().splitlines()[0].count("aug_p") == 1
     collected = bench_recipes.main(args + ["--collect"])  # done runs are read, not run again
     assert [r["x_mean_shape"] for r in collected["runs"]] == [r["x_mean_shape"] for r in saved["runs"]]
+
+
+def test_bench_procs_times_one_process_against_two_and_writes_its_report(tmp_path):
+    import data_prep
+    from benchmarks import bench_procs
+
+    data = tmp_path / "faces32.ganseg-data"
+    data_prep.prepare_synthetic("faces", 24, 32, seed=1, out=data)
+    report = bench_procs.main(["--data", str(data), "--presets", "cpu-tiny", "--steps", "2", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "procs-cpu-tiny.json").read_text())
+    assert saved == report
+    modes = saved["presets"]["cpu-tiny"]
+    assert modes["threads"]["steps"] == modes["procs"]["steps"] == 2
+    assert modes["threads"]["command"].startswith("OMP_NUM_THREADS=2 ") and "--batch 8" in modes["procs"]["command"]
+    assert modes["procs_speedup_wall"] > 0
+
+
+def test_bench_procs_refuses_a_batch_that_does_not_split():
+    from benchmarks import bench_procs
+
+    with pytest.raises(SystemExit, match="does not split over 3 processes"):
+        bench_procs.mode_command("procs", 3, Path("x"), "cpu-tiny", Path("y"), 2)

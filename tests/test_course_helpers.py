@@ -38,3 +38,26 @@ def test_the_recipe_is_the_shipped_checkpoints():
     from ganseg_lib.checkpoint import load_checkpoint
     from ganseg_lib.config import from_dict
     assert from_dict(load_checkpoint(shipped, "course")["config"]).loss == course.live_run("cpu").config().loss
+
+
+def test_widget_figure_redraws_on_release_and_reports_the_redraw_time():
+    widgets = pytest.importorskip("ipywidgets")
+    import matplotlib.pyplot as plt
+
+    drawn = []
+
+    def draw(dx, part):
+        drawn.append((dx, part))
+        fig, ax = plt.subplots()
+        ax.plot([0, dx])
+        return fig
+
+    controls = {"dx": widgets.FloatSlider(value=0.0, min=-1, max=1, step=0.1),
+                "part": widgets.Dropdown(options=[0, 1], value=0)}
+    box = course.widget_figure(draw, controls)
+    assert controls["dx"].continuous_update is False  # a drag redraws once, on release
+    timing = box.children[1]
+    assert drawn == [(0.0, 0)] and timing.value.startswith("redrawn in ")
+    timing.value = ""
+    controls["dx"].value = 0.5
+    assert drawn[-1] == (0.5, 0) and timing.value.endswith(" ms")

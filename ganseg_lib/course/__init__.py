@@ -12,6 +12,7 @@ import importlib.util
 import os
 import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,25 +100,34 @@ def repo_root() -> Path:
 
 
 def widget_figure(draw, controls: dict, layout: str = "horizontal"):
-    """Controls and a figure that `draw(**values)` redraws whenever a control moves.
+    """Controls and a figure that `draw(**values)` redraws whenever a control is released.
 
     `draw` is a plain function of the control values that returns a matplotlib Figure, so
     tests and headless runs call it directly; here each redraw replaces the previous figure
     (no stacking under `%matplotlib inline`) and the figure is closed after it is shown.
+    Sliders get `continuous_update=False`: a drag redraws once, when the handle is let go, not
+    once per step it passes.  A line under the controls says how long the last redraw took.
     Returns the widget to display; the figure for the initial values is drawn at once.
     """
     # imported here: ipywidgets and IPython start a notebook's display machinery
     import ipywidgets as widgets
     from IPython.display import display
 
+    for control in controls.values():
+        if control.has_trait("continuous_update"):
+            control.continuous_update = False
+    timing = widgets.Label(value="")
+
     def redraw(**values) -> None:
+        start = time.perf_counter()
         fig = draw(**values)
         display(fig)
         plt.close(fig)
+        timing.value = f"redrawn in {1000 * (time.perf_counter() - start):.0f} ms"
 
     out = widgets.interactive_output(redraw, controls)
     box = widgets.HBox if layout == "horizontal" else widgets.VBox
-    return widgets.VBox([box(list(controls.values())), out])
+    return widgets.VBox([box(list(controls.values())), timing, out])
 
 
 def shipped_checkpoint(domain: str = "faces"):
