@@ -22,6 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.bench_recipes import shown_argument
 from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.config import get_preset
 
@@ -48,7 +49,8 @@ def mode_command(mode: str, cores: int, data: Path, preset: str, out: Path, step
 
 def read_log(log_csv: Path) -> dict:
     """Wall seconds of the run and iterations per second over the second half of its steps."""
-    rows = list(csv.DictReader(log_csv.open()))
+    with open(log_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
     last, middle = rows[-1], rows[len(rows) // 2 - 1] if len(rows) > 1 else None
     steps, seconds = int(last["step"]), float(last["elapsed_s"])
     out = {"steps": steps, "elapsed_s": round(seconds, 2)}
@@ -76,7 +78,8 @@ def main(argv: list[str] | None = None) -> dict:
                 done = subprocess.run(cmd, env=env, capture_output=True, text=True)
                 if done.returncode:
                     raise SystemExit(f"bench_procs: {mode} run of {preset} failed:\n{done.stderr[-2000:]}")
-                modes[mode] = {"command": " ".join(["OMP_NUM_THREADS=" + env["OMP_NUM_THREADS"], *cmd[1:]]),
+                shown = [shown_argument(a, Path(args.data), Path(tmp)) for a in cmd[1:]]
+                modes[mode] = {"command": " ".join([f"OMP_NUM_THREADS={env['OMP_NUM_THREADS']}", "python", *shown]),
                                **read_log(run / "log.csv")}
                 print(f"{preset:10s} {mode:8s} {modes[mode]['elapsed_s']:8.1f} s for {args.steps} steps, "
                       f"{modes[mode].get('it_per_s_second_half', float('nan')):.3f} it/s (second half)")

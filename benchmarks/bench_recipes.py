@@ -68,11 +68,11 @@ def run_one(recipe: str, seed: int, data: Path, runs: Path, steps: int, distill_
             minutes[name] = (time.perf_counter() - start) / 60
             if done.returncode != 0:
                 return {"recipe": recipe, "seed": seed, "run": run.name, "status": f"{name} failed"}
-    shown = [[_shown(a, data, runs) for a in c] for c in commands]
+    shown = [[shown_argument(a, data, runs) for a in c] for c in commands]
     return summarise(run, recipe, seed, shown, minutes)
 
 
-def _shown(arg: str, data: Path, runs: Path) -> str:
+def shown_argument(arg: str, data: Path, runs: Path) -> str:
     """A command's argument as the report shows it: the data file by its name, run folders under runs/."""
     if arg == str(data):
         return data.name

@@ -69,6 +69,7 @@ def test_bench_procs_times_one_process_against_two_and_writes_its_report(tmp_pat
     modes = saved["presets"]["cpu-tiny"]
     assert modes["threads"]["steps"] == modes["procs"]["steps"] == 2
     assert modes["threads"]["command"].startswith("OMP_NUM_THREADS=2 ") and "--batch 8" in modes["procs"]["command"]
+    assert all(str(tmp_path) not in modes[m]["command"] for m in ("threads", "procs"))  # paths by name only
     assert modes["procs_speedup_wall"] > 0
 
 
