@@ -84,6 +84,10 @@ class AugmentConfig:
     p: float = 1.0  # probability that each operation touches a sample (1 = DiffAugment); start value when adaptive
     ada_target: float = 0.0  # > 0: adapt p (ADA) so that E[sign D(real)] stays near this target, e.g. 0.6
     ada_speed_images: int = 20000  # real images over which adaptive p can move from 0 to 1
+    # Jitter of the real images only (G must learn it, unlike the policy above): see augment.jitter_reals
+    real_zoom: float = 0.0  # each real image is enlarged by U(1, 1 + real_zoom) about a random centre; 0 = off
+    real_shift: float = 0.0  # extra shift of up to this share of the side, reflected at the border; 0 = off
+    real_flip: bool = False  # mirror half of the real images left-right
 
     def __post_init__(self) -> None:
         unknown = [op for op in self.policy if op not in AUGMENT_OPERATIONS]
@@ -94,6 +98,13 @@ class AugmentConfig:
             raise ConfigError(f"augment.p must be in [0, 1], got {self.p}")
         if not 0.0 <= self.ada_target < 1.0:
             raise ConfigError(f"augment.ada_target must be in [0, 1), got {self.ada_target}")
+        if not (0.0 <= self.real_zoom <= 1.0 and 0.0 <= self.real_shift <= 0.5):
+            raise ConfigError(f"augment.real_zoom must be in [0, 1] and augment.real_shift in [0, 0.5], "
+                              f"got {self.real_zoom} and {self.real_shift}")
+
+    @property
+    def jitters_reals(self) -> bool:
+        return self.real_zoom > 0 or self.real_shift > 0 or self.real_flip
 
 
 @dataclass(frozen=True)

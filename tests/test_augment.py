@@ -1,4 +1,5 @@
-"""Differentiable augmentation of D's inputs: each operation's effect, p, gradients, ADA, training."""
+"""Differentiable augmentation of D's inputs (each operation's effect, p, gradients, ADA, training) and the
+jitter of the real images."""
 import itertools
 
 import pytest
@@ -6,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from _tiny import tiny_config, tiny_images
-from ganseg_lib.training.augment import AdaptiveP, augment, color, cutout, translation
+from ganseg_lib.training import gan
+from ganseg_lib.training.augment import AdaptiveP, augment, color, cutout, jitter_reals, translation
 from ganseg_lib.config import ConfigError, apply_overrides, from_dict, get_preset, to_dict
 from ganseg_lib.training.gan import d_augmentation, iteration, real_batch
 from ganseg_lib.training.state import build_state
@@ -129,3 +131,56 @@ def test_off_by_default_and_training_with_it_reaches_d_and_the_log(tmp_path):
     assert stats["aug_p"] == 0.5 and "r1" in stats and -1 <= stats["real_sign"] <= 1
     assert not torch.equal(seen[0][:4], real)  # D saw augmented reals
     assert len(seen) == 2  # one D pass in the D step (real and fake together), one in the G step
+
+
+# --------------------------------------------------------------------------------------------
+# jitter of the real images (G learns it)
+
+def ramp(b=64, size=16):
+    """Each pixel holds its own normalised x coordinate (pixel centres in (-1, 1)); bilinear
+    resampling is exact on it, so the output tells the window each image was read from."""
+    xs = (torch.arange(size, dtype=torch.float64) + 0.5) / size * 2 - 1
+    return xs.expand(b, 3, size, size).clone()
+
+
+def test_jitter_off_is_the_identity_and_flip_only_mirrors_about_half():
+    x = images(b=64)
+    assert torch.allclose(jitter_reals(x, 0.0, 0.0, False, gen()), x, atol=1e-12)
+    y = jitter_reals(x, 0.0, 0.0, True, gen())
+    mirrored = torch.tensor([torch.allclose(yi, xi.flip(-1), atol=1e-12) for xi, yi in zip(x, y)])
+    kept = torch.tensor([torch.allclose(yi, xi, atol=1e-12) for xi, yi in zip(x, y)])
+    assert bool((mirrored ^ kept).all()) and 16 < int(mirrored.sum()) < 48
+
+
+def test_zoom_reads_a_window_inside_the_image_and_is_seeded():
+    zoom, size = 0.5, 16
+    y = jitter_reals(ramp(size=size), zoom, 0.0, True, gen(3))
+    u = (torch.arange(size, dtype=torch.float64) + 0.5) / size * 2 - 1
+    row = y[:, 0, size // 2]  # (B, W): s * sign * u + c_x, exactly linear inside the image
+    slope = (row[:, -1] - row[:, 0]) / (u[-1] - u[0])
+    centre = row.mean(dim=1)
+    assert torch.allclose(row, slope[:, None] * u + centre[:, None], atol=1e-9)  # never reflected
+    s = slope.abs()
+    assert bool(((s >= 1 / (1 + zoom) - 1e-9) & (s <= 1 + 1e-9)).all()) and s.std() > 0.05
+    assert bool((centre.abs() <= (1 - s) * (1 - 1 / size) + 1e-9).all())  # the window stays inside
+    assert bool((slope < 0).any() and (slope > 0).any())  # some mirrored
+    assert torch.equal(y, jitter_reals(ramp(size=size), zoom, 0.0, True, gen(3)))
+
+
+def test_shift_moves_the_window_past_the_border_and_reflects():
+    y = jitter_reals(ramp(), 0.0, 0.25, False, gen())
+    centre = y[:, 0, 8].mean(dim=1)
+    assert centre.abs().max() > 0.2  # up to 0.25 of the side = 0.5 in [-1, 1] units
+    assert y.min() >= -1 and y.max() <= 1  # reflected, never extrapolated
+
+
+def test_jitter_config_is_checked_and_training_jitters_only_the_real_images(tmp_path, monkeypatch):
+    cfg = apply_overrides(tiny_config(steps=2), ["augment.real_zoom=0.25", "augment.real_flip=true"])
+    assert cfg.augment.jitters_reals and not tiny_config().augment.jitters_reals
+    assert from_dict(to_dict(cfg)) == cfg
+    with pytest.raises(ConfigError, match="augment.real_zoom must be in"):
+        apply_overrides(cfg, ["augment.real_zoom=2"])
+    calls = []
+    monkeypatch.setattr(gan, "jitter_reals", lambda x, *args: (calls.append(args[:3]), x.flip(-1))[1])
+    gan.train(cfg, tiny_images(), tmp_path, gan.TrainOptions(progress=False, grid_samples=0))
+    assert calls == [(0.25, 0.0, True)] * 2  # once per step, with the config's values

@@ -18,6 +18,12 @@ smaller values as in ADA, Karras et al. 2020, whose adaptive `p` is `AdaptiveP` 
 - "translation": an integer shift of up to 1/8 of the side in x and y, zeros shifted in;
 - "cutout": a square of half the side at a uniform position set to zero.
 
+`jitter_reals` is the other kind: it moves, enlarges and mirrors the *real* images only, so the
+generator must learn to draw faces at varied places and sizes.  On a set of aligned crops, where
+every face sits at the same place, a generator can cover the image with parts at fixed places
+and still fool D; once the face moves, the parts' points are the cheapest way to move it, and
+the parts then follow the face.
+
 All randomness comes from the `generator` passed in (the training sampler), so a resumed run
 draws the same augmentations as an uninterrupted one.
 """
@@ -89,6 +95,29 @@ def augment(x: torch.Tensor, policy: tuple[str, ...], p: float, generator: torch
     for name in policy:
         x = _APPLY[name](x, p, generator)
     return x
+
+
+def jitter_reals(x: torch.Tensor, zoom: float, shift: float, flip: bool, generator: torch.Generator) -> torch.Tensor:
+    """Enlarge each image by U(1, 1 + zoom) about a random centre, shift it by up to `shift` of its
+    side beyond what the enlargement leaves room for, and mirror it with probability 1/2 if `flip`.
+
+    (B, C, H, W) -> same, bilinear, reflected at the border.  The enlargement alone never reads
+    beyond the outermost pixel centres: a window of 1/s of the image, s in [1, 1 + zoom], stays
+    inside them, so no pixel is read from the padding.
+    With zoom = shift = 0 and no flip the images come back unchanged."""
+    b, side = x.shape[0], min(x.shape[-2:])
+    scale = 1.0 / _uniform(b, 1.0, 1.0 + zoom, generator, x)  # window side / image side
+    inner = 1.0 - 1.0 / side  # the outermost pixel centres lie at +-inner in [-1, 1] units
+    room = (1.0 - scale) * inner + 2.0 * shift  # how far the window centre may move
+    centre = _uniform(2 * b, -1.0, 1.0, generator, x).view(b, 2) * room[:, None]
+    mirror = _chosen(b, 0.5 if flip else 0.0, generator, x)
+    sign = 1.0 - 2.0 * mirror.to(x.dtype)
+    theta = torch.zeros(b, 2, 3, dtype=x.dtype, device=x.device)
+    theta[:, 0, 0] = scale * sign
+    theta[:, 1, 1] = scale
+    theta[:, :, 2] = centre
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
 
 
 class AdaptiveP:

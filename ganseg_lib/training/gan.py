@@ -39,7 +39,7 @@ from ..checkpoint import (CheckpointError, atomic_write, atomic_write_text, load
 from ..config import ALIVE_MASS, GANSegConfig, from_dict, to_dict
 from ..model import Generator
 from ..viz import sample_grid, save_figure
-from .augment import augment
+from .augment import augment, jitter_reals
 from .distributed import DistInfo, agree, broadcast_module, gather_states, init_distributed, sync_buffers, sync_grads
 from .log import LOG, Averager, append_log, log_fields, trim_log
 from .state import (CHECKPOINT, GANState, architecture, build_state, checkpoint_step, data_fingerprint, gan_payload,
@@ -303,6 +303,9 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
             latents = state.g.sample_latents(t.batch, generator=state.sampler, device=info.device)
             index = torch.randint(len(shard), (t.batch,), generator=state.sampler)
             real = real_batch(shard, index.to(shard.device), info.device)
+            aug = cfg.augment
+            if aug.jitters_reals:
+                real = jitter_reals(real, aug.real_zoom, aug.real_shift, aug.real_flip, state.sampler)
             if opts.channels_last:
                 real = real.contiguous(memory_format=torch.channels_last)
             g_latents = state.g.sample_latents(t.batch, generator=state.sampler, device=info.device)
