@@ -197,3 +197,34 @@ def test_time_budget_stops_with_a_checkpoint(tmp_path):
     assert state.step == 1
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 1
     assert math.isfinite(state.elapsed)
+
+
+def _refuse_host_reads(monkeypatch):
+    """Make every read of a tensor's value on the host (item, bool, float, int, tolist) fail."""
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("a tensor was read on the host")
+    for name in ("item", "tolist", "__bool__", "__float__", "__int__"):
+        monkeypatch.setattr(torch.Tensor, name, refuse)
+
+
+@pytest.mark.parametrize("step", [1, 2, 4])  # plain, with the mask losses, with R1 too
+def test_an_iteration_reads_nothing_on_the_host(monkeypatch, step):
+    from ganseg_lib.training.gan import iteration
+    cfg = tiny_config()
+    st = build_state(cfg, torch.device("cpu"), 0)
+    real = real_batch(tiny_images(), torch.arange(4), torch.device("cpu"))
+    lat, lat_g = st.g.sample_latents(4, generator=st.sampler), st.g.sample_latents(4, generator=st.sampler)
+    with monkeypatch.context() as m:
+        _refuse_host_reads(m)
+        stats = iteration(st, cfg, real, lat, lat_g, step=step)
+    assert all(isinstance(v, torch.Tensor) and v.dim() == 0 for v in stats.values())
+    assert bool(stats["finite"]) and ("r1" in stats) == (step == 4) and ("con" in stats) == (step % 2 == 0)
+
+
+def test_the_log_averages_device_statistics_read_in_one_transfer():
+    from ganseg_lib.training.log import Averager
+    avg = Averager()
+    avg.add({"d_loss": torch.tensor(1.0), "aug_p": 0.5})
+    avg.add({"d_loss": torch.tensor(3.0), "aug_p": 0.25, "r1": torch.tensor(4.0)})
+    assert avg.pop() == {"d_loss": 2.0, "aug_p": 0.375, "r1": 4.0}
+    assert avg.pop() == {}

@@ -20,6 +20,15 @@ from .masks import MaskGenerator, heatmaps
 from .points import PointGenerator, part_centers_and_scales
 
 
+def from_host(t: torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """A CPU tensor on `device`.  To a GPU it goes through pinned memory without blocking, so the
+    host does not wait there for the GPU to finish its queue (a copy from pageable memory would)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
 @dataclass(frozen=True)
 class Latents:
     """The generator's random inputs; bg_shift is the background offset u in [-1, 1] units (x, y)."""
@@ -71,12 +80,12 @@ class Generator(nn.Module):
         dtype = next(self.parameters()).dtype
 
         def normal() -> torch.Tensor:
-            return torch.randn(batch, cfg.z_dim, generator=generator, dtype=dtype).to(device)
+            return from_host(torch.randn(batch, cfg.z_dim, generator=generator, dtype=dtype), device)
 
         z_point, z_app, z_bg = normal(), normal(), normal()
         bound = torch.tensor(cfg.bg_shift_max, dtype=dtype)
         shift = (torch.rand(batch, 2, generator=generator, dtype=dtype) * 2 - 1) * bound
-        return Latents(z_point, z_app, z_bg, shift.to(device))
+        return Latents(z_point, z_app, z_bg, from_host(shift, device))
 
     def forward(self, latents: Latents, points: torch.Tensor | None = None) -> GeneratorOutput:
         cfg = self.cfg

@@ -32,15 +32,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..model.generator import from_host
+
 
 def _uniform(n: int, low: float, high: float, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
     u = torch.rand(n, generator=generator, dtype=like.dtype)
-    return (low + (high - low) * u).to(like.device)
+    return from_host(low + (high - low) * u, like.device)
 
 
 def _chosen(n: int, p: float, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
     """(n,) bool: which samples an operation applies to (drawn even when p = 1, to keep the stream fixed)."""
-    return (torch.rand(n, generator=generator) < p).to(like.device)
+    return from_host(torch.rand(n, generator=generator) < p, like.device)
 
 
 def color(x: torch.Tensor, p: float, generator: torch.Generator) -> torch.Tensor:
@@ -63,7 +65,7 @@ def translation(x: torch.Tensor, p: float, generator: torch.Generator, ratio: fl
     b, c, h, w = x.shape
     r = max(1, round(ratio * min(h, w)))
     on = _chosen(b, p, generator, x)
-    shift = torch.randint(-r, r + 1, (b, 2), generator=generator).to(x.device) * on[:, None]
+    shift = from_host(torch.randint(-r, r + 1, (b, 2), generator=generator), x.device) * on[:, None]
     padded = F.pad(x, [r, r, r, r])  # (B, C, H + 2r, W + 2r)
     rows = torch.arange(h, device=x.device)[None] + r - shift[:, 1:2]  # (B, H): output row i reads i - dy
     cols = torch.arange(w, device=x.device)[None] + r - shift[:, 0:1]  # (B, W)
@@ -77,8 +79,8 @@ def cutout(x: torch.Tensor, p: float, generator: torch.Generator, ratio: float =
     b, _, h, w = x.shape
     sh, sw = round(ratio * h), round(ratio * w)
     on = _chosen(b, p, generator, x)
-    cy = torch.randint(0, h + (1 - sh % 2), (b,), generator=generator).to(x.device)
-    cx = torch.randint(0, w + (1 - sw % 2), (b,), generator=generator).to(x.device)
+    cy = from_host(torch.randint(0, h + (1 - sh % 2), (b,), generator=generator), x.device)
+    cx = from_host(torch.randint(0, w + (1 - sw % 2), (b,), generator=generator), x.device)
     ys = torch.arange(h, device=x.device)[None]  # (1, H)
     xs = torch.arange(w, device=x.device)[None]
     inside_y = (ys >= (cy - sh // 2)[:, None]) & (ys < (cy - sh // 2 + sh)[:, None])  # (B, H)
@@ -135,18 +137,19 @@ class AdaptiveP:
         self._signs = 0.0
         self._count = 0
 
-    def observe(self, real_sign: float) -> None:
-        """Record one D step's mean sign of D(x_real); adjust p every `interval` calls."""
+    def observe(self, real_sign: torch.Tensor | float) -> None:
+        """Record one D step's mean sign of D(x_real); adjust p every `interval` calls (a tensor
+        is summed where it is and read on the host only then)."""
         self._signs += real_sign
         self._count += 1
         if self._count == self.interval:
-            r_t = self._signs / self._count
+            r_t = float(self._signs) / self._count
             step = self.interval * self.batch / self.speed_images
             self.p = min(1.0, max(0.0, self.p + (step if r_t > self.target else -step)))
             self._signs, self._count = 0.0, 0
 
     def state_dict(self) -> dict:
-        return {"p": self.p, "signs": self._signs, "count": self._count}
+        return {"p": self.p, "signs": float(self._signs), "count": self._count}
 
     def load_state_dict(self, state: dict) -> None:
         self.p, self._signs, self._count = float(state["p"]), float(state["signs"]), int(state["count"])

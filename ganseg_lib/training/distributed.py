@@ -6,7 +6,6 @@ process every function here is a no-op (or returns its input).
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
@@ -59,11 +58,12 @@ def all_reduce_mean(tensors: list[torch.Tensor], world: int) -> None:
         offset += t.numel()
 
 
-def sync_grads(module: nn.Module, loss: torch.Tensor, world: int) -> bool:
-    """Average gradients across ranks; True when every rank's loss is finite (checked in the same all-reduce)."""
-    bad = torch.tensor([0.0 if math.isfinite(loss.item()) else 1.0], device=loss.device)
+def sync_grads(module: nn.Module, loss: torch.Tensor, world: int) -> torch.Tensor:
+    """Average gradients across ranks; returns a bool tensor, true when every rank's loss is finite
+    (checked in the same all-reduce).  It stays on the device: reading it is the caller's choice."""
+    bad = (~torch.isfinite(loss.detach())).float().reshape(1)
     all_reduce_mean([bad] + [p.grad for p in module.parameters() if p.grad is not None], world)
-    return bad.item() == 0.0
+    return bad[0] == 0.0
 
 
 def sync_buffers(module: nn.Module, world: int) -> None:

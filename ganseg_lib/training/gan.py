@@ -13,8 +13,14 @@ Real batches are random index tensors into the whole training split held as uint
 and resumed on CPU, a run reaches the same weights as one that was never interrupted.
 
 Several processes (`distributed`): each draws its real images from its own shard of the data
-and its own noise; only rank 0 writes files.  A non-finite loss on any rank stops every rank
-before the optimiser step.
+and its own noise; only rank 0 writes files.
+
+No host synchronisation per step: the steps return their statistics as tensors on the device,
+which are summed there and read once per log row (every `train.log_every` steps).  A NaN or
+infinite loss on any rank is recorded on the device with its step; the loop reads that record
+at each log row and before each checkpoint and stops every rank there, so a checkpoint never
+holds weights updated by a non-finite step (the last good one is kept).  Only adaptive
+augmentation (ADA) reads D's signs on the host, every few steps.
 """
 from __future__ import annotations
 
@@ -38,6 +44,7 @@ from ..checkpoint import (CheckpointError, atomic_write, atomic_write_text, load
                           save_checkpoint)
 from ..config import ALIVE_MASS, GANSegConfig, from_dict, to_dict
 from ..model import Generator
+from ..model.generator import from_host
 from ..viz import sample_grid, save_figure
 from .augment import augment, jitter_reals
 from .distributed import DistInfo, agree, broadcast_module, gather_states, init_distributed, sync_buffers, sync_grads
@@ -53,18 +60,26 @@ class TrainingDiverged(RuntimeError):
 # --------------------------------------------------------------------------------------------
 # the two steps
 
-def real_batch(images: torch.Tensor, index: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """uint8 (N, 3, S, S) and an index (B,) -> float (B, 3, S, S) in [-1, 1] on device."""
-    return images[index].to(device, non_blocking=True).float().mul_(2.0 / 255.0).sub_(1.0)
+def real_batch(images: torch.Tensor, index: torch.Tensor, device: torch.device | str) -> torch.Tensor:
+    """uint8 (N, 3, S, S) and an index (B,) -> float (B, 3, S, S) in [-1, 1] on device.
+    Images held on the device are indexed there (the loop keeps them on the GPU); from the host
+    the batch goes through pinned memory, so neither way waits for the GPU."""
+    device = torch.device(device)
+    if images.device.type == device.type:
+        batch = images[index if index.device == images.device else from_host(index, images.device)]
+    else:
+        batch = from_host(images[index], device)
+    return batch.float().mul_(2.0 / 255.0).sub_(1.0)
 
 
 def d_step(g: Generator, d: nn.Module, opt_d: torch.optim.Optimizer, real: torch.Tensor, latents,
            cfg: GANSegConfig, do_r1: bool, world: int = 1, autocast=nullcontext,
-           d_input: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, float]:
+           d_input: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
     """One discriminator update: eq. 14, plus lazy R1 (eq. 15) when do_r1.
 
     `d_input` (e.g. a differentiable augmentation, augment.py) maps real and fake images alike
-    before D sees them; R1 is still taken with respect to the real images themselves."""
+    before D sees them; R1 is still taken with respect to the real images themselves.
+    Returns 0-dim tensors on the device (nothing is read on the host), "d_finite" among them."""
     with torch.no_grad(), autocast():
         fake = g(latents).image
     real = real.detach().requires_grad_(do_r1)
@@ -75,59 +90,60 @@ def d_step(g: Generator, d: nn.Module, opt_d: torch.optim.Optimizer, real: torch
         logits = d(both).float()  # D has no batch statistics: one pass
     real_logits, fake_logits = logits.split([real.shape[0], fake.shape[0]])
     loss = losses.discriminator_loss(real_logits, fake_logits)
-    stats = {"d_loss": loss.item(), "real_logit": real_logits.mean().item(), "fake_logit": fake_logits.mean().item(),
-             "real_sign": real_logits.detach().sign().mean().item()}
+    detached = real_logits.detach()
+    stats = {"d_loss": loss.detach(), "real_logit": detached.mean(), "fake_logit": fake_logits.detach().mean(),
+             "real_sign": detached.sign().mean()}
     if do_r1:
         r1 = losses.r1_penalty(real_logits, real, cfg.loss.r1_gamma, cfg.loss.r1_interval)
-        stats["r1"] = r1.item()
+        stats["r1"] = r1.detach()
         loss = loss + r1
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
-    if not sync_grads(d, loss, world):
-        raise TrainingDiverged(f"discriminator loss is {loss.item()} ({_fmt(stats)})")
-    opt_d.step()
+    stats["d_finite"] = sync_grads(d, loss, world)
+    opt_d.step()  # a non-finite step is caught by the loop before anything is saved
     return stats
 
 
 def g_step(g: nn.Module, d: nn.Module, opt_g: torch.optim.Optimizer, latents, cfg: GANSegConfig,
            do_reg: bool, world: int = 1, autocast=nullcontext,
-           d_input: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, float]:
+           d_input: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
     """One generator update: eq. 13, plus the concentration and area losses (eq. 16-17) when do_reg.
 
     Each regularised step also reports each part's mass (mean mask value: the share of the image
-    it covers) and how many parts cover at least ALIVE_MASS of it."""
+    it covers) and how many parts cover at least ALIVE_MASS of it.  Like `d_step`, it returns
+    0-dim tensors on the device, "g_finite" among them."""
     d.requires_grad_(False)  # D's weights are not updated here: skip their gradients
     try:
         with autocast():
             out = g(latents)
             seen = out.image if d_input is None else d_input(out.image)
             loss = losses.generator_loss(d(seen).float())
-        stats = {"g_loss": loss.item()}
+        stats = {"g_loss": loss.detach()}
         if do_reg:
             part_masks = out.masks[:, :-1].float()  # (B, K, S, S), background excluded
             con = losses.concentration_loss(part_masks, out.part_centers.float())
             area = losses.area_loss(out.heatmaps.float(), part_masks)
-            stats.update(con=con.item(), area=area.item())
-            mass = part_masks.detach().mean(dim=(0, 2, 3)).tolist()  # (K,) share of the image per part
-            stats.update({f"mass{k}": m for k, m in enumerate(mass)},
-                         alive_parts=float(sum(m >= ALIVE_MASS for m in mass)))
+            stats.update(con=con.detach(), area=area.detach())
+            mass = part_masks.detach().mean(dim=(0, 2, 3))  # (K,) share of the image per part
+            stats.update({f"mass{k}": m for k, m in enumerate(mass.unbind())},
+                         alive_parts=(mass >= ALIVE_MASS).sum().float())
             lc = cfg.loss
             loss = loss + losses.lazy(lc.lambda_con * con + lc.lambda_area * area, lc.reg_interval)
         opt_g.zero_grad(set_to_none=True)
         loss.backward()
     finally:
         d.requires_grad_(True)
-    if not sync_grads(g, loss, world):
-        raise TrainingDiverged(f"generator loss is {loss.item()} ({_fmt(stats)})")
+    stats["g_finite"] = sync_grads(g, loss, world)
     opt_g.step()
     sync_buffers(g, world)  # BatchNorm statistics
     return stats
 
 
 def iteration(state: GANState, cfg: GANSegConfig, real: torch.Tensor, d_latents, g_latents, step: int,
-              world: int = 1, autocast=nullcontext) -> dict[str, float]:
+              world: int = 1, autocast=nullcontext) -> dict[str, torch.Tensor | float]:
     """Training iteration `step` (1-based), as `train` runs it: a D step with R1 on its lazy
-    interval, a G step with the mask losses on theirs, then the EMA update."""
+    interval, a G step with the mask losses on theirs, then the EMA update.  The statistics are
+    tensors on the device; "finite" is true when both steps' losses were."""
     lc = cfg.loss
     d_input = d_augmentation(state, cfg)
     stats = d_step(state.g, state.d, state.opt_d, real, d_latents, cfg, do_r1=step % lc.r1_interval == 0,
@@ -139,6 +155,7 @@ def iteration(state: GANState, cfg: GANSegConfig, real: torch.Tensor, d_latents,
     if d_input is not None:
         stats["aug_p"] = augmentation_p(state, cfg)
     ema_update(state.g_ema, state.g, cfg.train.ema_decay)
+    stats["finite"] = stats.pop("d_finite") & stats.pop("g_finite")
     return stats
 
 
@@ -167,6 +184,14 @@ def ema_update(ema: nn.Module, model: nn.Module, decay: float) -> None:
             e.lerp_(m, 1.0 - decay)
         else:
             e.copy_(m)
+
+
+def stop_if_diverged(first_bad: torch.Tensor) -> None:
+    """Raise TrainingDiverged when the device-side record holds a step whose D or G loss was NaN
+    or infinite (reading it is a host synchronisation: the loop does it once per log row)."""
+    step = int(first_bad)
+    if step:
+        raise TrainingDiverged(f"a loss became NaN or infinite at step {step}")
 
 
 def _fmt(stats: dict[str, float]) -> str:
@@ -294,6 +319,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
     bar = tqdm(total=t.steps, initial=state.step, disable=(None if opts.progress else True) if info.main else True,
                desc=f"train {cfg.name}", unit="it", dynamic_ncols=True)
     avg = Averager()
+    first_bad = torch.zeros((), dtype=torch.long, device=info.device)  # first step with a non-finite loss; 0: none
     state.g.train()
     last_time, last_step, last_elapsed = time.perf_counter(), state.step, state.elapsed
     deadline = None if opts.time_budget_s is None else last_time + opts.time_budget_s
@@ -302,7 +328,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
             step = state.step + 1
             latents = state.g.sample_latents(t.batch, generator=state.sampler, device=info.device)
             index = torch.randint(len(shard), (t.batch,), generator=state.sampler)
-            real = real_batch(shard, index.to(shard.device), info.device)
+            real = real_batch(shard, index, info.device)
             aug = cfg.augment
             if aug.jitters_reals:
                 real = jitter_reals(real, aug.real_zoom, aug.real_shift, aug.real_flip, state.sampler)
@@ -310,13 +336,19 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
                 real = real.contiguous(memory_format=torch.channels_last)
             g_latents = state.g.sample_latents(t.batch, generator=state.sampler, device=info.device)
             stats = iteration(state, cfg, real, latents, g_latents, step, world=info.world, autocast=autocast)
+            first_bad = torch.where(stats.pop("finite") | (first_bad > 0), first_bad, step)  # on the device
             state.step = step
             avg.add(stats)
             now = time.perf_counter()
             state.elapsed += now - last_time
             last_time = now
             bar.update(1)
-            if step % t.log_every == 0 or step == t.steps:
+            out_of_time = deadline is not None and agree(time.perf_counter() > deadline, info)
+            log_now = step % t.log_every == 0 or step == t.steps
+            save_now = step % t.checkpoint_every == 0 or step == t.steps or out_of_time
+            if log_now or save_now:
+                stop_if_diverged(first_bad)  # the one host read of the finiteness record
+            if log_now:
                 row = avg.pop()
                 rate = (step - last_step) / max(1e-9, state.elapsed - last_elapsed)
                 row |= {"step": step, "elapsed_s": state.elapsed, "it_per_s": rate}
@@ -324,8 +356,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
                 bar.set_postfix_str(_fmt({k: row[k] for k in ("d_loss", "g_loss") if k in row}), refresh=False)
                 if info.main:
                     append_log(run_dir / LOG, row, fields)
-            out_of_time = deadline is not None and agree(time.perf_counter() > deadline, info)
-            if step % t.checkpoint_every == 0 or step == t.steps or out_of_time:
+            if save_now:
                 checkpoint()
             if out_of_time:
                 if info.main:
@@ -334,7 +365,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
     except TrainingDiverged as err:
         kept = f"the last good checkpoint {ckpt_path} (step {checkpoint_step(ckpt_path)}) is kept" \
             if ckpt_path.exists() else "no checkpoint had been written yet"
-        raise TrainingDiverged(f"training stopped at step {state.step + 1}: {err}; {kept}; "
+        raise TrainingDiverged(f"training stopped: {err}; {kept}; "
                                "try lower learning rates (--set train.lr_g=... train.lr_d=...)") from None
     finally:
         bar.close()

@@ -5,6 +5,8 @@ import csv
 import io
 from pathlib import Path
 
+import torch
+
 from ..checkpoint import atomic_write_text
 
 LOG = "log.csv"  # log file inside a run folder
@@ -49,18 +51,24 @@ def trim_log(path: Path, last_step: int, fields: list[str] = LOG_FIELDS) -> None
 
 
 class Averager:
-    """Running means of the step statistics between two log rows."""
+    """Running means of the step statistics between two log rows.
+
+    Tensor statistics are summed where they are (on the GPU, without a host synchronisation);
+    `pop` reads them all in one transfer."""
 
     def __init__(self):
-        self.sums: dict[str, float] = {}
+        self.sums: dict[str, torch.Tensor | float] = {}
         self.counts: dict[str, int] = {}
 
-    def add(self, stats: dict[str, float]) -> None:
+    def add(self, stats: dict[str, torch.Tensor | float]) -> None:
         for k, v in stats.items():
-            self.sums[k] = self.sums.get(k, 0.0) + v
+            v = v.detach().float() if isinstance(v, torch.Tensor) else float(v)
+            self.sums[k] = self.sums[k] + v if k in self.sums else v
             self.counts[k] = self.counts.get(k, 0) + 1
 
     def pop(self) -> dict[str, float]:
-        out = {k: self.sums[k] / self.counts[k] for k in self.sums}
+        tensors = [k for k, v in self.sums.items() if isinstance(v, torch.Tensor)]
+        read = dict(zip(tensors, torch.stack([self.sums[k] for k in tensors]).tolist())) if tensors else {}
+        out = {k: read.get(k, v) / self.counts[k] for k, v in self.sums.items()}
         self.sums, self.counts = {}, {}
         return out
