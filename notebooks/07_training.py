@@ -173,7 +173,8 @@ plt.show()
 #   stage (distillation, evaluation) uses.
 #
 # `gan.d_step`, `gan.g_step` and `gan.ema_update` are exactly these; `gan.train` loops
-# over them. Here are two iterations done by hand, with R1 and the mask losses switched on:
+# over them. The steps return their numbers as tensors, which stay on the device (a GPU need not
+# wait for the host to read them every step); `float(v)` reads one, as the print below does. Here are two iterations done by hand, with R1 and the mask losses switched on:
 
 # %%
 state = build_state(cfg, DEVICE, seed=0)
@@ -185,7 +186,8 @@ for it in (1, 2):
     g_stats = g_step(state.g, state.d, state.opt_g, state.g.sample_latents(cfg.train.batch, generator=rng),
                      cfg, do_reg=True)
     ema_update(state.g_ema, state.g, cfg.train.ema_decay)
-    print(f"iteration {it}: " + ", ".join(f"{k} {v:.3f}" for k, v in (d_stats | g_stats).items()))
+    shown = {k: float(v) for k, v in (d_stats | g_stats).items() if not k.endswith("_finite")}
+    print(f"iteration {it}: " + ", ".join(f"{k} {v:.3f}" for k, v in shown.items()))
 moved = sum((a - b).abs().sum() for a, b in zip(state.g.parameters(), state.g_ema.parameters())).item()
 print(f"after two iterations, G and its EMA differ by {moved:.3f} (summed |difference| of all weights)")
 
