@@ -66,7 +66,7 @@ def cmd_train(args) -> int:
     ds = load_split(args.data, "train")
     check_size(ds.images, cfg.generator.image_size, args.data, cfg.name)
     options = TrainOptions(resume=args.resume, seed=args.seed, device=args.device, bf16=args.bf16,
-                           channels_last=args.channels_last, progress=not args.quiet,
+                           channels_last=args.channels_last, compile=args.compile, progress=not args.quiet,
                            time_budget_s=None if args.minutes is None else 60.0 * args.minutes,
                            grid_samples=args.grid, keep_every=args.keep_every,
                            log=lambda line: print(line, file=sys.stderr))  # notes beside the progress bar
@@ -165,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also keep checkpoint_stepXXXXXX.pt at every multiple of N steps")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (GPU)")
     t.add_argument("--channels-last", action="store_true", help="channels_last memory format (GPU)")
+    t.add_argument("--compile", nargs="?", const="inductor", default="", metavar="BACKEND",
+                   help="torch.compile G and D's non-R1 passes (default backend inductor; needs a C++ compiler on CPU)")
     common(t)
     t.set_defaults(func=cmd_train, kept="the last checkpoint is kept; continue with --resume")
 

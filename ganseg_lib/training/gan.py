@@ -140,17 +140,24 @@ def g_step(g: nn.Module, d: nn.Module, opt_g: torch.optim.Optimizer, latents, cf
 
 
 def iteration(state: GANState, cfg: GANSegConfig, real: torch.Tensor, d_latents, g_latents, step: int,
-              world: int = 1, autocast=nullcontext) -> dict[str, torch.Tensor | float]:
+              world: int = 1, autocast=nullcontext, compiled: tuple[nn.Module, nn.Module] | None = None
+              ) -> dict[str, torch.Tensor | float]:
     """Training iteration `step` (1-based), as `train` runs it: a D step with R1 on its lazy
     interval, a G step with the mask losses on theirs, then the EMA update.  The statistics are
-    tensors on the device; "finite" is true when both steps' losses were."""
+    tensors on the device; "finite" is true when both steps' losses were.
+
+    `compiled` = (torch.compile(state.g), torch.compile(state.d)) runs the forward passes through
+    them, except D's in R1 steps: R1 differentiates D's gradient (a double backward), which a
+    compiled D cannot do, so those steps use the eager D (the same weights)."""
     lc = cfg.loss
+    g_fwd, d_fwd = compiled if compiled is not None else (state.g, state.d)
+    do_r1 = step % lc.r1_interval == 0
     d_input = d_augmentation(state, cfg)
-    stats = d_step(state.g, state.d, state.opt_d, real, d_latents, cfg, do_r1=step % lc.r1_interval == 0,
+    stats = d_step(g_fwd, state.d if do_r1 else d_fwd, state.opt_d, real, d_latents, cfg, do_r1=do_r1,
                    world=world, autocast=autocast, d_input=d_input)
     if state.ada is not None:
         state.ada.observe(stats["real_sign"])
-    stats |= g_step(state.g, state.d, state.opt_g, g_latents, cfg, do_reg=step % lc.reg_interval == 0,
+    stats |= g_step(g_fwd, d_fwd, state.opt_g, g_latents, cfg, do_reg=step % lc.reg_interval == 0,
                     world=world, autocast=autocast, d_input=d_input)
     if d_input is not None:
         stats["aug_p"] = augmentation_p(state, cfg)
@@ -210,6 +217,7 @@ class TrainOptions:
     device: str = "cpu"  # "cpu" or "cuda"
     bf16: bool = False  # bfloat16 autocast (GPU)
     channels_last: bool = False  # channels_last memory format (GPU)
+    compile: str = ""  # torch.compile backend for G and the non-R1 D passes, e.g. "inductor"; "" = eager
     progress: bool = True  # show a progress bar
     time_budget_s: float | None = None  # stop early (with a checkpoint) after this many seconds of this call
     grid_samples: int = 32  # images per sample grid (0: no grids)
@@ -290,6 +298,8 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
     fixed = state.g_ema.sample_latents(max(opts.grid_samples, 1),
                                        generator=torch.Generator().manual_seed(seed + 12345), device=info.device)
     autocast = (lambda: torch.autocast(info.device.type, dtype=torch.bfloat16)) if opts.bf16 else nullcontext
+    compiled = (torch.compile(state.g, backend=opts.compile), torch.compile(state.d, backend=opts.compile)) \
+        if opts.compile else None
 
     if info.main:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -335,7 +345,8 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
             if opts.channels_last:
                 real = real.contiguous(memory_format=torch.channels_last)
             g_latents = state.g.sample_latents(t.batch, generator=state.sampler, device=info.device)
-            stats = iteration(state, cfg, real, latents, g_latents, step, world=info.world, autocast=autocast)
+            stats = iteration(state, cfg, real, latents, g_latents, step, world=info.world, autocast=autocast,
+                              compiled=compiled)
             first_bad = torch.where(stats.pop("finite") | (first_bad > 0), first_bad, step)  # on the device
             state.step = step
             avg.add(stats)
