@@ -78,3 +78,29 @@ def test_bench_procs_refuses_a_batch_that_does_not_split():
 
     with pytest.raises(SystemExit, match="does not split over 3 processes"):
         bench_procs.mode_command("procs", 3, Path("x"), "cpu-tiny", Path("y"), 2)
+
+
+def test_gpu_check_runs_its_whole_plumbing_on_the_cpu(tmp_path):
+    """`gpu_check --device cpu --quick`: every part (agreement, the four speed variants including
+    bfloat16 autocast and a compiled one, the lesson-07 training) runs and lands in the JSON."""
+    from benchmarks import gpu_check
+    out = tmp_path / "gpu-check.json"
+    report = gpu_check.main(["--device", "cpu", "--quick", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved["agreement"] == report["agreement"] and all(a["ok"] for a in saved["agreement"])
+    variants = {(s["bf16"], s["compiled"]) for s in saved["speed"]}
+    assert variants == {(False, None), (True, None), (False, "aot_eager"), (True, "aot_eager")}
+    for s in saved["speed"]:
+        assert "error" not in s, s
+        t = s["s_per_iteration"]
+        assert 0 < t["min"] <= t["median"] <= t["max"] and 0 < s["fraction_of_fp32_matmul"] < 1
+    assert saved["training"]["iterations"] > 0 and saved["training"]["preset"] == "cpu-tiny"
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_gpu_check_says_in_one_line_when_there_is_no_gpu():
+    from benchmarks import gpu_check
+    if gpu_check.torch.cuda.is_available():
+        pytest.skip("a GPU is visible")
+    with pytest.raises(SystemExit, match="no CUDA device is visible here.*--device cpu --quick"):
+        gpu_check.main(["--device", "cuda"])

@@ -256,3 +256,13 @@ def test_compiled_steps_agree_with_eager_steps():
     # differences in near-zero gradients can move single weights by up to ~lr_d = 4e-4 per step
     assert len(eager_w) == len(comp_w) > 10
     assert max((a - b).abs().max().item() for a, b in zip(eager_w, comp_w)) < 4 * cfg.train.lr_d
+
+
+def test_channels_last_trains_like_the_default_layout(tmp_path):
+    """--channels-last (a GPU option) runs on CPU too and changes only the memory layout."""
+    finals = []
+    for layout in (False, True):
+        st = train(tiny_config(steps=3), tiny_images(), tmp_path / str(layout),
+                   TrainOptions(progress=False, grid_samples=0, channels_last=layout))
+        finals.append([p.detach().clone() for p in st.g.parameters()])
+    assert max((a - b).abs().max().item() for a, b in zip(*finals)) < 4 * tiny_config().train.lr_d

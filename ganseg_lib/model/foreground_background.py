@@ -79,6 +79,7 @@ class ImageHead(nn.Module):
         self.conv2 = nn.Conv2d(cfg.head_hidden, 3, 3)
 
     def forward(self, fg: torch.Tensor, bg: torch.Tensor, bg_mask: torch.Tensor) -> torch.Tensor:
-        blended = torch.lerp(fg, bg, bg_mask)  # (1 - M_bg) F + M_bg B
+        # (1 - M_bg) F + M_bg B; under bf16 autocast F, B and M_bg can differ in dtype, lerp needs one
+        blended = torch.lerp(fg, bg.to(fg.dtype), bg_mask.to(fg.dtype))
         h = F.leaky_relu(self.conv1(F.leaky_relu(blended, LEAK)), LEAK)
         return self.conv2(h)
