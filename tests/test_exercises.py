@@ -51,3 +51,23 @@ def test_stub_reminds_or_uses_reference(exercise: Exercise, monkeypatch, capsys)
     monkeypatch.setenv("GANSEG_SOLUTIONS", "1")
     exercise(untouched)
     assert "reference solution passes" in capsys.readouterr().out
+
+
+def test_the_encoding_hints_fire_for_the_mistakes_they_name():
+    """2.2: the sign mistake and the swapped halves each get their own hint."""
+    import math
+
+    import torch
+
+    from ganseg_lib.course.exercises import lesson02
+
+    def swapped(points, grid, weight, bias):
+        rel = (grid[:, :, None, :] - points[None, None]).flatten(2)
+        phase = math.pi * (rel @ weight.T + bias)
+        return torch.cat((torch.cos(phase), torch.sin(phase)), dim=-1).permute(2, 0, 1)
+
+    check = lesson02.check_relative_encoding
+    with pytest.raises(ExerciseError, match="pixel minus the point"):
+        check(check.mistake())
+    with pytest.raises(ExerciseError, match="halves are swapped"):
+        check(swapped)
