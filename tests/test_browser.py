@@ -1,8 +1,9 @@
-"""Lesson 01 in a real browser: JupyterLab on localhost, headless Chromium driven by playwright-core.
+"""The widget lessons in a real browser: JupyterLab on localhost, headless Chromium driven by playwright-core.
 
-Starts JupyterLab (random free port, no token) on a temporary copy of the notebooks, opens
-lesson 01, runs all cells, moves the "dx" slider of the part-editing widget and asserts the
-figure under it changed.  The screenshot goes to tests/browser/artifacts/ (git-ignored).
+For each of lessons 01, 02, 03 and 05: starts JupyterLab (random free port, no token) on a
+temporary copy of the lesson, runs all cells, moves one slider of the lesson's widget with the
+keyboard and asserts that the widget's figure changed.  One screenshot per lesson goes to
+tests/browser/artifacts/ (git-ignored).
 Skipped when Chromium, Node or playwright-core is missing; `.ci/run` installs them
 (`apt-get install chromium`, `npm install playwright-core` in tests/browser).
 """
@@ -22,8 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 BROWSER_DIR = ROOT / "tests" / "browser"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 NODE = shutil.which("node")
-SCRIPT = BROWSER_DIR / "lesson01_widget.js"
-LESSON = "01_points.ipynb"
+SCRIPT = BROWSER_DIR / "lesson_widget.js"
+WIDGETS = {  # lesson -> the slider the test moves
+    "01_points.ipynb": "dx",  # moves one part's points
+    "02_masks.ipynb": "sigma",  # the heatmap width of the mask layout
+    "03_foreground_background.ipynb": "u_x",  # the background shift
+    "05_equivariance.ipynb": "right (px)",  # moves the points right by whole pixels
+}
 
 missing = [what for what, ok in [
     (f"chromium at {CHROMIUM}", os.path.exists(CHROMIUM)),
@@ -54,12 +60,17 @@ def wait_for_server(url: str, proc: subprocess.Popen, log_path: Path, timeout: f
     raise TimeoutError(f"JupyterLab did not answer at {url} within {timeout:.0f} s")
 
 
+@pytest.fixture(params=sorted(WIDGETS))
+def lesson(request) -> str:
+    return request.param
+
+
 @pytest.fixture
-def jupyterlab(tmp_path):
+def jupyterlab(tmp_path, lesson):
     """A token-less JupyterLab serving a copy of the notebooks, with its own config and settings."""
     root = tmp_path / "notebooks"
     root.mkdir()
-    shutil.copy(ROOT / "notebooks" / LESSON, root / LESSON)
+    shutil.copy(ROOT / "notebooks" / lesson, root / lesson)
     port = free_port()
     env = dict(os.environ, GANSEG_FAST="1",
                JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
@@ -92,20 +103,22 @@ def jupyterlab(tmp_path):
         log.close()
 
 
-def test_lesson01_slider_changes_figure(jupyterlab):
+def test_moving_a_slider_changes_the_widget_figure(jupyterlab, lesson):
     url, tmp_path = jupyterlab
     artifacts = BROWSER_DIR / "artifacts"
     artifacts.mkdir(exist_ok=True)
-    screenshot = artifacts / "lesson01_widget.png"
+    screenshot = artifacts / f"{lesson.removesuffix('.ipynb')}_widget.png"
     if screenshot.exists():
         screenshot.unlink()
-    run = subprocess.run([NODE, str(SCRIPT), url, LESSON, str(screenshot), str(tmp_path / "chromium-profile")],
+    run = subprocess.run([NODE, str(SCRIPT), url, lesson, WIDGETS[lesson], str(screenshot),
+                          str(tmp_path / "chromium-profile")],
                          cwd=BROWSER_DIR, capture_output=True, text=True, timeout=420)
     lines = run.stdout.strip().splitlines()
     report = json.loads(lines[-1]) if lines else {}
     detail = (f"report: {report}\nbrowser log:\n{run.stderr[-3000:]}\n"
               f"jupyterlab log:\n{(tmp_path / 'jupyterlab.log').read_text()[-2000:]}")
-    assert report.get("ran"), "lesson 01 did not run through in the browser\n" + detail
-    assert run.returncode == 0 and report.get("changed"), "moving the slider did not change the figure\n" + detail
+    assert report.get("ran"), f"{lesson} did not run through in the browser\n" + detail
+    assert run.returncode == 0 and report.get("changed"), \
+        f"moving the {WIDGETS[lesson]!r} slider did not change the figure\n" + detail
     assert screenshot.exists(), "no screenshot was written"
     print(f"screenshot: {screenshot}")

@@ -1,14 +1,16 @@
-// Opens lesson 01 in a running JupyterLab with headless Chromium, runs all cells, moves the
-// "dx" slider of the part-editing widget and checks that the figure under it changed.
+// Opens a lesson in a running JupyterLab with headless Chromium, runs all cells (until the
+// lesson prints "lesson NN checks passed"), moves one slider of its widget with the keyboard and
+// checks that the figure of the same widget changed.
 //
-//   node lesson01_widget.js <lab base url> <notebook path in lab> <screenshot.png> <profile dir>
+//   node lesson_widget.js <lab base url> <notebook path in lab> <slider label> <screenshot.png> <profile dir>
 //
 // Prints one JSON line with what it saw; exits 0 when the figure changed, 1 otherwise.
 // JupyterLab must run with --LabApp.expose_app_in_browser=True (the script drives its commands).
 "use strict";
 const { chromium } = require("playwright-core");
 
-const [baseUrl, notebook, screenshot, profileDir] = process.argv.slice(2);
+const [baseUrl, notebook, sliderLabel, screenshot, profileDir] = process.argv.slice(2);
+const PASSED = `lesson ${notebook.slice(0, 2)} checks passed`;
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
@@ -19,11 +21,16 @@ function log(event, detail) {
 }
 
 async function figureSource(page) {
-  // the inline PNG inside the widget's Output area (the figure drawn by draw_edit)
-  return page.evaluate(() => {
-    const img = document.querySelector(".jp-OutputArea-output .widget-output img, .widget-output img");
-    return img ? img.getAttribute("src") : null;
-  });
+  // the inline PNG in the Output area of the widget that holds the slider (course.widget_figure)
+  return page.evaluate((label) => {
+    const slider = [...document.querySelectorAll(".widget-slider")].find(
+      (s) => s.querySelector(".widget-label") && s.querySelector(".widget-label").textContent.trim() === label);
+    for (let box = slider; box; box = box.parentElement) {
+      const img = box.querySelector(".widget-output img");
+      if (img) return img.getAttribute("src");
+    }
+    return null;
+  }, sliderLabel);
 }
 
 async function main() {
@@ -46,7 +53,7 @@ async function main() {
     log("kernel idle, running all cells");
     await page.evaluate(() => window.jupyterapp.commands.execute("notebook:run-all-cells"));
     // read progress from the notebook model (cells outside the viewport may not be in the DOM)
-    const progress = () => page.evaluate(() => {
+    const progress = () => page.evaluate((passed_text) => {
       const model = window.jupyterapp.shell.currentWidget.content.model;
       let lastCode = null, error = null, passed = false;
       for (let i = 0; i < model.cells.length; i++) {
@@ -55,11 +62,11 @@ async function main() {
         lastCode = cell;
         for (const out of cell.outputs.toJSON()) {
           if (out.output_type === "error") error = error || `${out.ename}: ${out.evalue}`;
-          if (out.output_type === "stream" && String(out.text).includes("lesson 01 checks passed")) passed = true;
+          if (out.output_type === "stream" && String(out.text).includes(passed_text)) passed = true;
         }
       }
       return { error, passed, done: Boolean(lastCode && lastCode.executionCount) };
-    });
+    }, PASSED);
     const deadline = Date.now() + RUN_TIMEOUT_MS;
     let state = await progress();
     while (!state.passed && !state.error && Date.now() < deadline) {
@@ -70,20 +77,22 @@ async function main() {
     result.ran = true;
     log("all cells ran");
 
-    const slider = page.locator(".widget-slider", { hasText: "dx" }).first();
+    const slider = page.locator(".widget-slider", {
+      has: page.locator(".widget-label", { hasText: new RegExp(`^\\s*${sliderLabel.replace(/[()]/g, "\\$&")}\\s*$`) }),
+    }).first();
     await slider.scrollIntoViewIfNeeded();
-    await page.waitForFunction(() => document.querySelector(".widget-output img"), null, { timeout: 60000 });
+    for (let waited = 0; !(await figureSource(page)) && waited < 60; waited++) await page.waitForTimeout(1000);
     result.before = await figureSource(page);
+    if (!result.before) throw new Error(`no figure next to the "${sliderLabel}" slider`);
     const handle = slider.locator(".noUi-handle").first();
     await handle.click();
     for (let i = 0; i < 6; i++) await page.keyboard.press("ArrowRight");
     result.sliderValue = await slider.locator(".widget-readout").first().innerText();
-    log("moved dx slider", result.sliderValue);
-    await page.waitForFunction((before) => {
-      const img = document.querySelector(".widget-output img");
-      return img && img.getAttribute("src") !== before;
-    }, result.before, { timeout: 60000, polling: 500 });
-    // the kernel redraws once per slider step: wait until the figure stops changing
+    log(`moved the ${sliderLabel} slider`, result.sliderValue);
+    for (let waited = 0; (await figureSource(page)) === result.before && waited < 60; waited++) {
+      await page.waitForTimeout(1000);
+    }
+    // wait until the figure stops changing (one redraw per key press at most)
     let last = await figureSource(page), stableFor = 0;
     for (let waited = 0; stableFor < 3 && waited < 60; waited++) {
       await page.waitForTimeout(1000);
