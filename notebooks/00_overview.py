@@ -282,3 +282,86 @@ print("lesson 00 checks passed")
 # * The course runs the same on CPU, GPU and Colab; `GANSEG_FAST=1` makes it CI-sized.
 #
 # **Next — lesson 01:** level 1, where the points come from, with a widget to move a part.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** GANSeg never sees a part label while it trains. Where does the segmenter's training
+# signal come from, and why can the generator not segment a real photo by itself?
+#
+# <details><summary>Answer</summary>
+#
+# From the generator: every generated image comes with its own masks, so sampling many latents
+# gives unlimited (image, mask) pairs, and an ordinary segmentation network (DeepLab V3 in the
+# paper) is trained on them. The generator goes from noise to an image, not from an image to
+# masks; a real photo has no latents, so a second network that reads only the image is needed.
+#
+# </details>
+#
+# **2.** Using the table of section 2, say what level 1 hands to level 2, and what level 2 hands
+# to level 3 (together with which extra inputs).
+#
+# <details><summary>Answer</summary>
+#
+# Level 1 outputs $K \times n_\text{per}$ points, the part centres $\mathbf{x}_k$, scales
+# $\sigma_k$ and embeddings $\mathbf{w}_k$; level 2 uses all of them. Level 2 outputs $K+1$ soft
+# masks (background last); level 3 uses them with the part embeddings, plus its own background
+# noise $\mathbf{z}_\text{bg}$ and shift $\mathbf{u}$.
+#
+# </details>
+#
+# **3.** With the course's coordinate convention, what are the $x$ coordinates of the centres of
+# columns 0 to 3 of a $4 \times 4$ image, and which spot does $(x, y) = (0, 0)$ name?
+#
+# <details><summary>Answer</summary>
+#
+# $x = (j + 0.5)\,2/4 - 1$ gives $-0.75, -0.25, 0.25, 0.75$. The point $(0, 0)$ is the centre of
+# the image: for an even size it is the corner shared by the four central pixels, not the centre
+# of any pixel. $(-1, -1)$ is the top-left corner of the image (remember $y$ points down).
+#
+# </details>
+#
+# **4.** `out.masks` is a softmax over its $K+1$ channels. If you compute each channel's share of
+# the image (exercise 0.2) and add up the $K+1$ shares of one image, what do you get, and what
+# does that tell you about how parts compete?
+#
+# <details><summary>Answer</summary>
+#
+# Exactly 1 (up to rounding), because the channels sum to one at every pixel. Every pixel is
+# shared out between the $K$ parts and the background, so a part can only grow by taking area from
+# the others or from the background.
+#
+# </details>
+#
+# **5.** Section 1 says that because moving a part's points moves its mask and its pixels, the
+# cheapest way for the generator to draw realistic images is to give each part a consistent
+# meaning. Explain the argument in your own words.
+#
+# <details><summary>Answer</summary>
+#
+# The generator cannot place anything at an absolute position; it can only paint a part where that
+# part's points are (translation equivariance). To draw, say, an eye wherever the face happens to
+# be, it has to move some part's points there and paint that part as an eye. Reusing the same part
+# for the same region in every image is then the simplest way to fool the discriminator, so parts
+# acquire a consistent meaning without labels.
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * Change the domain in `render("faces", 8, size=64, seed=0)` to `"birds"`, `"flowers"` or
+#   `"figures"` (or change the seed) and rerun the cell: look at how the ground-truth parts
+#   printed below the figure differ from domain to domain.
+# * Change the seed in `g.sample_latents(8, generator=torch.Generator().manual_seed(0))` and rerun
+#   the two figure cells. With the shipped checkpoint, check whether each part colour lands on the
+#   same kind of region in every sample.
+# * In `viz.generator_levels(out, 0, ...)` replace the sample index 0 by another (1 to 7) and
+#   follow one sample through the levels.
+# * After solving exercise 0.2, print `mask_areas(out.masks)` and its sum over channels, and find
+#   the channel that covers most of each sample.
+#
+# **Next:** lesson 01 looks at level 1: where the points, centres, scales and embeddings come
+# from.

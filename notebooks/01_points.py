@@ -390,3 +390,89 @@ print("lesson 01 checks passed")
 #
 # **Next — lesson 02:** how points become masks: Gaussian heatmaps, the relative positional
 # encoding that keeps everything translation equivariant, SPADE, and the margins.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** You add the same vector $\mathbf{d}$ to all $n_\text{per}$ points of part $k$. What
+# happens to $\mathbf{x}_k$ and $\sigma_k$ (eq. 1)? And if instead you multiply every offset
+# $\mathbf{x}_k^i - \mathbf{x}_k$ by a factor $f > 0$?
+#
+# <details><summary>Answer</summary>
+#
+# The centre, a mean, moves by exactly $\mathbf{d}$; $\sigma_k$ depends only on the offsets
+# $\mathbf{x}_k^i - \mathbf{x}_k$, which do not change, so it stays the same. Multiplying the
+# offsets by $f$ leaves the centre where it is and multiplies $\sigma_k$ by $f$. These are the
+# properties the lesson check asserts with `edit_part`.
+#
+# </details>
+#
+# **2.** What would eq. 1 give for $\sigma_k$ with $n_\text{per} = 1$? What does that suggest
+# about why GANSeg predicts several points per part?
+#
+# <details><summary>Answer</summary>
+#
+# The sum of squared offsets is 0 and so is $n_\text{per} - 1$: the scale is undefined (0/0),
+# because a single point has no spread. Predicting several points ties the scale to a real spread
+# of points; the paper found training most stable that way, and reports that training collapsed
+# with $n_\text{per} \le 2$ (Appendix F).
+#
+# </details>
+#
+# **3.** The library makes points as $\tanh(h / d)$. Predict how the points of an untrained
+# generator change when the divisor $d$ goes from 2 (the CPU presets) to 20 (the authors' code).
+#
+# <details><summary>Answer</summary>
+#
+# For the same MLP output $h$, $h/d$ is ten times smaller. Near 0, $\tanh$ is almost linear, so
+# the points start much closer to the image centre (about ten times closer where $h/2$ is still
+# small) and heavily overlap; parts then have to spread out during training. That is what the
+# lesson means by "all points start near the centre" with $d = 20$, and why the CPU presets use $d
+# = 2$.
+#
+# </details>
+#
+# **4.** Why does changing $\mathbf{z}_\text{point}$ leave every $\mathbf{w}_k$ unchanged (eq.
+# 2-3), and why is this separation wanted?
+#
+# <details><summary>Answer</summary>
+#
+# $\mathbf{w}_k = \mathrm{MLP}_\text{app}(\mathbf{z}_\text{app}) \otimes
+# \mathbf{w}_k^\text{const}$ depends only on the appearance noise and a learned constant, never on
+# $\mathbf{z}_\text{point}$. If the appearance vector could carry the part positions, the network
+# could use it to paint a part somewhere its points are not; with independent noise the same
+# appearance can be drawn at any layout, so position has to come from the points.
+#
+# </details>
+#
+# **5.** Moving only part 1 changed the masks at some pixels far from part 1, although level 2
+# sees the points only through relative positions $\mathbf{p} - \mathbf{x}$. Why is the change not
+# confined to the part?
+#
+# <details><summary>Answer</summary>
+#
+# The mask stack's starting tensor (eq. 5) encodes every pixel's position relative to *all*
+# points, so moving one part changes it everywhere; and the masks are a softmax, so when one
+# part's mask moves its neighbours give way. Relative positions guarantee only that moving *all*
+# points together moves everything exactly (lesson 05).
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * In the widget, keep `dx = dy = 0` and move `spread` between 0.3 and 2.0: the part's circle and
+#   heatmap grow with $\sigma_k$. Watch which neighbouring masks give way when a part grows.
+# * In the cell that moves part 1, change the part index and `(0.3, 0.0)` in
+#   `edit_part(out.points[:1], 1, 0.3, 0.0, 1.0)` and compare the printed share of pixels whose
+#   masks changed: which part's move disturbs most of the picture?
+# * Do the opposite of the two-noise check: keep `latents.z_point` and take `other.z_app`. The
+#   points must stay identical while the embeddings change; draw both samples with
+#   `viz.generator_levels` and compare their images.
+# * In section 3 call `part_centers_and_scales(points, "mad")` and compare its scales with the
+#   `"std"` ones printed above.
+#
+# **Next:** lesson 02 turns points into masks: Gaussian heatmaps, the relative positional
+# encoding, SPADE and the margins.

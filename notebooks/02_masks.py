@@ -477,3 +477,90 @@ print("lesson 02 checks passed")
 #
 # **Next — lesson 03:** level 3 paints the parts (foreground), paints a background that can
 # slide, and blends them with the background mask.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** Eq. 4 divides by $\sigma_k^2$ rather than $2\sigma_k^2$. What value does the heatmap take
+# at distance $\sigma_k$ from the centre, and at $2\sigma_k$? What does the cone heatmap give at
+# the same distances?
+#
+# <details><summary>Answer</summary>
+#
+# $\exp(-1) \approx 0.37$ at $\sigma_k$ (the usual $2\sigma_k^2$ would give $\exp(-0.5) \approx
+# 0.61$) and $\exp(-4) \approx 0.018$ at $2\sigma_k$: a sharper map. The cone $\max(0, 1 -
+# \lVert\mathbf{p} - \mathbf{x}_k\rVert/\sigma_k)$ is already 0 at $\sigma_k$ and stays 0 beyond
+# it, so its area is finite and its edge hard.
+#
+# </details>
+#
+# **2.** Predict what happens to the starting tensor $\mathbf{M}^{(0)}$ (eq. 5) when all points
+# *and* the pixel grid move by the same $\mathbf{d}$, and when only the points move. Why is this
+# better than a learned constant input?
+#
+# <details><summary>Answer</summary>
+#
+# Moving both changes nothing (up to float rounding), because only differences $\mathbf{p} -
+# \mathbf{x}$ enter; moving only the points moves the pattern. A learned constant, like
+# StyleGAN's, can encode absolute position ("top-left"), which would let the network place parts
+# without looking at the points and break translation equivariance.
+#
+# </details>
+#
+# **3.** On a uniform $8 \times 8$ input, a zero-padded 3x3 averaging conv gives several distinct
+# values, a valid one a single value. Explain where the distinct values come from and why this
+# matters for GANSeg.
+#
+# <details><summary>Answer</summary>
+#
+# At the border the padded conv averages in made-up zeros: edge pixels see 6 real values out of 9,
+# corners 4, the interior 9. So the output reveals how far a pixel is from the border, i.e. its
+# absolute position, which the network could learn to use. The valid conv reads only real values,
+# so its output is uniform, but it is smaller ($6 \times 6$).
+#
+# </details>
+#
+# **4.** Why does convolving the $K$ heatmaps with per-sample mixed weights give the same result
+# as convolving $\mathbf{W}_\text{mask}$, and when does it save work?
+#
+# <details><summary>Answer</summary>
+#
+# A convolution is linear, so $\mathrm{Conv}(\sum_k \mathbf{H}_k \mathbf{w}_k) = \sum_k
+# \mathrm{Conv}_{\mathbf{w}_k}(\mathbf{H}_k)$ with $\mathrm{Conv}_{\mathbf{w}_k}[o] = \sum_d
+# \mathrm{Conv}[o, d]\, w_{k,d}$. It reads $K$ input channels instead of $D_\text{emb}$, so it
+# saves work whenever $K < D_\text{emb}$ (8 against 64 in the paper).
+#
+# </details>
+#
+# **5.** The shift test of section 6 moves all points by `2 / cfg.resolutions[0]` and compares
+# masks shifted by `S // cfg.resolutions[0]` output pixels. Where do these two numbers come from?
+#
+# <details><summary>Answer</summary>
+#
+# Coordinates span $[-1, 1]$, a width of 2, so one pixel of a grid of side $r$ is $2/r$ in
+# coordinate units; `2 / cfg.resolutions[0]` is one pixel of the coarsest grid. At the output
+# resolution $S$ the same distance is $S / r$ pixels. Lesson 05 explains why whole coarse pixels
+# are the shifts that come out exact.
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * In the widget, set $K = 2$ and then $K = 10$, and slide $\sigma$ from 0.05 to 0.8: watch when
+#   the heatmaps start to overlap. Switch to the cone and compare the edges. (The masks follow the
+#   heatmaps only for the trained generator, i.e. when $K$ and the heatmap kind match it.)
+# * In section 4 make `d` larger, e.g. `torch.tensor([0.8, 0.5])`: moving points and pixels
+#   together should still change nothing beyond rounding, while moving the points alone changes
+#   the pattern more.
+# * In the zero-padding demo apply the padded conv twice, `F.conv2d(padded, kernel, padding=1)`,
+#   and print its distinct values: the band that depends on the border gets one pixel wider with
+#   each padded conv.
+# * In the shift cell, move the points by half a coarse pixel, `step / 2`, and compare with the
+#   masks moved by `factor // 2` pixels (when `factor` is even): the error is no longer at
+#   rounding level. Lesson 05 explains why.
+#
+# **Next:** lesson 03, level 3: the foreground painted inside the masks, a background that can
+# slide, and the blend.

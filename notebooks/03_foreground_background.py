@@ -348,3 +348,84 @@ print("lesson 03 checks passed")
 #
 # **Next — lesson 04:** the losses that train all this: the GAN losses, R1, and the
 # concentration and area losses that shape the masks.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** $\mathbf{W}_\text{fg}$ (eq. 7) places the part embeddings with the masks $\mathbf{M}_k$,
+# where $\mathbf{W}_\text{mask}$ (eq. 4) used the heatmaps $\mathbf{H}_k$. What does each level
+# decide, and why does the foreground use the masks?
+#
+# <details><summary>Answer</summary>
+#
+# Heatmaps are blobs around the points; the masks have the part's real shape, decided by level 2.
+# Conditioning the foreground on the masks makes level 3 paint each part's appearance inside the
+# shape level 2 gave it, so what is painted and what is segmented agree.
+#
+# </details>
+#
+# **2.** SPADE's $\boldsymbol{\gamma}, \boldsymbol{\beta}$ vary per pixel; AdaIN's are one number
+# per channel. Why is AdaIN the right choice for the background?
+#
+# <details><summary>Answer</summary>
+#
+# The background is styled by $\mathbf{w}_\text{bg}$ alone, which should say *what* the background
+# looks like, never *where* anything is. Per-channel modulation is the same at every pixel, so it
+# cannot inject positions; all spatial structure comes from the encoding of $\mathbf{p} -
+# \mathbf{u}$.
+#
+# </details>
+#
+# **3.** Only $\mathbf{u}$ changes. Derive how the blended features of eq. 11 change, and say
+# where the image can change.
+#
+# <details><summary>Answer</summary>
+#
+# Masks and foreground do not depend on $\mathbf{u}$, so the blend $(1 - \mathbf{M}_\text{bg})
+# \odot \mathbf{F} + \mathbf{M}_\text{bg} \odot \mathbf{B}$ changes by exactly
+# $\mathbf{M}_\text{bg} \odot (\mathbf{B}' - \mathbf{B})$: zero wherever $\mathbf{M}_\text{bg} =
+# 0$. The image can change there and, through the head's 3x3 convs, a little around those pixels.
+#
+# </details>
+#
+# **4.** Fed with the $S \times S$ maps the generator returns, the output head reproduces only the
+# central $(S-4) \times (S-4)$ pixels of the image. Why 4?
+#
+# <details><summary>Answer</summary>
+#
+# The head has two 3x3 convolutions, both valid: each removes one pixel on every side, so two
+# remove 2 px per side, 4 in each dimension. The generator itself feeds the head maps with a 2-px
+# margin, so its image is full size.
+#
+# </details>
+#
+# **5.** Why does drawing $\mathbf{u}$ at random for every training image stop the background from
+# anchoring the parts?
+#
+# <details><summary>Answer</summary>
+#
+# The background is computed from $\mathbf{p} - \mathbf{u}$ only, and $\mathbf{u}$ is independent
+# of the points. Any structure in the background therefore sits at a random place, both in the
+# image and relative to the parts, so the foreground cannot use it to tell where it is. It also
+# forces the masks to separate the object from a background that moves on its own.
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * Move the `u_x` and `u_y` sliders to their ends and compare the image with the background mask
+#   panel: the picture should change only where (and just around where) the background shows.
+# * Give the sample new background noise, e.g. `dataclasses.replace(latents,
+#   z_bg=g.sample_latents(1, generator=torch.Generator().manual_seed(1)).z_bg)`, and check that
+#   masks and foreground stay identical while the background changes.
+# * In section 4, shift $\mathbf{u}$ by half a coarse pixel (`step / 2`) and compare with the
+#   background moved by `factor // 2` pixels (when `factor` is even): is the background still
+#   exactly shifted?
+# * Plot more channels of `w_mask` and `w_fg` in section 1 (`w_mask[0, c]`, `w_fg[0, c]` for other
+#   `c`) and compare the blob-shaped and mask-shaped placements.
+#
+# **Next:** lesson 04, the losses that train all this: the GAN losses, R1, and the concentration
+# and area losses.

@@ -388,3 +388,87 @@ print("lesson 04 checks passed")
 #
 # **Next — lesson 05:** translation equivariance, the design principle behind every choice of
 # levels 1-3, checked numerically.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** Differentiate both generator losses with respect to the logit $t =
+# \mathcal{D}(\mathcal{G}(\mathbf{z}))$ and evaluate the gradients at $t = -6$, where the
+# discriminator confidently rejects the fake.
+#
+# <details><summary>Answer</summary>
+#
+# Non-saturating: $\frac{d}{dt}\log(1 + e^{-t}) = -1/(1 + e^{t})$, about $-0.998$ at $t = -6$.
+# Minimax: $\frac{d}{dt}\big(-\log(1 + e^{t})\big) = -e^{t}/(1 + e^{t})$, about $-0.0025$. The
+# minimax loss is flat exactly where the generator most needs a signal; this is what the lesson
+# check asserts at the left end of the curve.
+#
+# </details>
+#
+# **2.** R1 runs only every $N$ discriminator steps. What would happen to its average strength if
+# it were not multiplied by $N$, and what does the multiplication buy?
+#
+# <details><summary>Answer</summary>
+#
+# It would act on average $N$ times more weakly than $\gamma$ says. Multiplying by $N$ restores
+# the average strength while the expensive second backward pass runs only once every $N$ steps
+# (lazy regularisation, from StyleGAN2). The mask losses are treated the same way with
+# `reg_interval`.
+#
+# </details>
+#
+# **3.** In the $3 \times 3$ example, part 0's mask is 1 on the centre pixel and its right
+# neighbour, giving $\frac29$. What is the concentration term of part 0 if the mask is 1 on the
+# centre and on *both* horizontal neighbours? And if every mask value is halved?
+#
+# <details><summary>Answer</summary>
+#
+# Weights $\frac13$ each, squared distances $0, \frac49, \frac49$: $\frac13 \cdot \frac89 =
+# \frac{8}{27}$. Halving the mask changes nothing, because eq. 16 divides by $\sum_{\mathbf{p}'}
+# \mathbf{M}_k(\mathbf{p}')$: it measures the spread of a mask, not its size, which is why it
+# needs the area loss.
+#
+# </details>
+#
+# **4.** Why does the concentration loss need the area loss, and how can a part that should be
+# hidden (an occluded ear) satisfy the area loss?
+#
+# <details><summary>Answer</summary>
+#
+# Concentration alone is minimised by shrinking every mask to a speck at its centre. The area loss
+# forbids a mask from being smaller than its heatmap. A hidden part satisfies it by shrinking its
+# points, hence $\sigma_k$ and its heatmap, rather than by showing a mask.
+#
+# </details>
+#
+# **5.** For a disc-shaped mask of radius $r$ around $\mathbf{x}_k$, show that concentration is
+# about $r^2/2$ and that the area loss vanishes at $r = \sigma$ for eq. 4's Gaussian.
+#
+# <details><summary>Answer</summary>
+#
+# Mean squared distance over a uniform disc: $\int_0^r \rho^2\, 2\pi\rho\, d\rho \,/\, \pi r^2 =
+# r^2/2$. The heatmap $\exp(-\rho^2/\sigma^2)$ integrates to $\pi\sigma^2$, the disc has area $\pi
+# r^2$, so the deficit is 0 from $r = \sigma$ on. Concentration grows with $r$ and the area loss
+# falls until $r = \sigma$, so their sum is smallest there (the library counts both areas in
+# pixels, which rescales the area term but does not move the radius where it reaches 0).
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * Change `sigma` in `center, sigma = torch.zeros(1, 1, 2), torch.tensor([[0.3]])` to 0.15 or 0.5
+#   and rerun the figure: the minimum should follow $\sigma$. (The lesson check expects 0.3, so
+#   set it back before running the check.)
+# * In `total_r`, replace `paper_loss.lambda_con` with larger values and see how large it must get
+#   before the minimum moves below $\sigma$. Why does the area term, counted in pixels, win for so
+#   long?
+# * In the R1 toy, change `a` or `gamma`, predict the penalty by hand first with
+#   $\nabla\mathcal{D} = 2\,\mathbf{a} \odot \mathbf{x}$, then compare with `losses.r1_penalty`.
+# * In section 5 change the seed or batch of `g.sample_latents(...)` and look at how
+#   $\mathcal{L}_\text{area}$ relates to the printed $\sigma_k$.
+#
+# **Next:** lesson 05, translation equivariance: the design principle behind levels 1-3, checked
+# numerically.

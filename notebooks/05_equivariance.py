@@ -671,3 +671,88 @@ print("lesson 05 checks passed")
 #
 # **Next — lesson 06:** what a *trained* generator has learned about its parts: the part
 # embeddings $\mathbf{w}_k$, visualised with T-SNE as in the paper's Fig. 13.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** All points and $\mathbf{u}$ move right by one coarse pixel, `FACTOR` output pixels. Where
+# does the value at pixel (row $i$, column $j$) go, and why does the check compare `after[...,
+# FACTOR:]` with `before[..., :-FACTOR]`?
+#
+# <details><summary>Answer</summary>
+#
+# It moves to column $j + $ `FACTOR`, same row (eq. 20: the value at $\mathbf{p} -
+# \Delta\mathbf{t}$ now sits at $\mathbf{p}$). The first `FACTOR` columns of the new image show a
+# strip that was outside the old image, so only the pixels both images show can be compared.
+#
+# </details>
+#
+# **2.** Why are the heatmaps exact at every whole-pixel shift, but the masks and the image only
+# at multiples of `FACTOR`?
+#
+# <details><summary>Answer</summary>
+#
+# The heatmaps are computed directly on the output grid from $\mathbf{p} - \mathbf{x}_k$. The
+# masks start from the encoding sampled on the coarse grid: a shift by a whole coarse pixel gives
+# the same samples one column over, so every later layer computes the same numbers one column
+# over. A fraction of a coarse pixel samples the encoding at new positions, and after
+# nonlinearities and bilinear up-sampling the result is a different image, not a shifted one.
+#
+# </details>
+#
+# **3.** The points move but $\mathbf{u}$ does not. Which outputs still satisfy eq. 20, and where
+# does the image fail it?
+#
+# <details><summary>Answer</summary>
+#
+# Heatmaps, masks and foreground move with the points; the background does not depend on the
+# points, so it stays where it was. The image therefore breaks eq. 20 wherever the background
+# shows ($\mathbf{M}_\text{bg} > 0$): the object moves in front of a fixed background.
+#
+# </details>
+#
+# **4.** Show that any feature $I(\mathbf{p}, \mathbf{x}) = f(\mathbf{p} - \mathbf{x})$ satisfies
+# eq. 21, and compute by how much $I_\text{abs} = I + \sin(2 p_x)$ violates it.
+#
+# <details><summary>Answer</summary>
+#
+# By the chain rule, $\partial I/\partial \mathbf{p} = f'(\mathbf{p} - \mathbf{x})$ and $\partial
+# I/\partial \mathbf{x} = -f'(\mathbf{p} - \mathbf{x})$, so $-\partial I/\partial\mathbf{p} =
+# \partial I/\partial\mathbf{x}$. The absolute term adds $2\cos(2p_x)$ to $\partial I/\partial
+# p_x$ and nothing to $\partial I/\partial x_x$, so the two sides differ by $2\cos(2p_x)$, the gap
+# in the right-hand panel.
+#
+# </details>
+#
+# **5.** With zero padding and a fixed margin $M$ at every level, why does the margin needed to
+# keep the image clean grow with the depth of the network?
+#
+# <details><summary>Answer</summary>
+#
+# Each zero-padded 3x3 conv pushes the band of border-dependent values one pixel further inwards,
+# and each x2 up-sampling doubles the band's width, while the crop removes only $M$ pixels per
+# level. A deeper stack makes a wider band, so a margin that is enough for one depth leaks at a
+# larger one. Valid convs with margins planned backwards never read a made-up value, so they need
+# no such tuning.
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * In the widget, in "all points" mode with the background on, set the shift to 1 px instead of
+#   `FACTOR` and read the difference panel; then switch "move background too" off and see where
+#   the difference appears.
+# * Set `CONVS_PER_LEVEL = 6` (or change `LEVELS`) and rerun section 4: watch the smallest
+#   zero-padding margin without a leaking band move, while the valid stack's planned margins
+#   simply grow (extend `margin_sweep` if no margin up to 14 is clean). The lesson check is
+#   written for the default values.
+# * In the eq. 21 cell add a term that depends on the point alone, e.g. `+ x[0] ** 2` inside
+#   `feature`, and see which side of eq. 21 it changes. Then try exercise 5.3 with it.
+# * Change `SIGMA`, `x0` or `p0` in section 5 and check that the eq. 21 residual stays at
+#   finite-difference accuracy.
+#
+# **Next:** lesson 06 looks at what the parts' embeddings $\mathbf{w}_k$ of a trained generator
+# look like, with T-SNE as in the paper's Fig. 13.

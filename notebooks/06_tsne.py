@@ -396,3 +396,82 @@ print("lesson 06 checks passed")
 #
 # **Next — lesson 07:** training the whole generator live — loss curves, samples as it learns,
 # what failure looks like — and where the course checkpoint ends.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** Why does the lesson measure separation in $\mathbb{R}^D$ with the cosine distance rather
+# than the Euclidean one?
+#
+# <details><summary>Answer</summary>
+#
+# By eq. 3 every part of an image is multiplied by the same $\mathbf{w}^\text{dynamic}$, whose
+# scale varies a lot between images. If it grows by a factor $c$, all $\mathbf{w}_k$ of that image
+# grow by $c$: Euclidean distances are dominated by that scale, while the cosine distance ignores
+# it and keeps the part identity.
+#
+# </details>
+#
+# **2.** Take absolute values and logarithms of eq. 3 coordinate by coordinate. What does the
+# result say about why parts are separated even before training?
+#
+# <details><summary>Answer</summary>
+#
+# $\log\lvert\mathbf{w}_k\rvert = \log\lvert\mathbf{w}^\text{dynamic}\rvert +
+# \log\lvert\mathbf{w}_k^\text{const}\rvert$: every part is the same cloud of image vectors
+# shifted by its own constant offset. Two different random constants already give different
+# offsets, so the parts are linearly separable from initialisation (the LDA panel). The separation
+# is built into the architecture, not learned.
+#
+# </details>
+#
+# **3.** In the T-SNE plot the background cluster lies close to one part's cluster and far from
+# another's. Can you conclude that $\mathbf{w}_\text{bg}$ is more similar to the first part?
+#
+# <details><summary>Answer</summary>
+#
+# No. T-SNE keeps neighbourhoods, not distances: cluster sizes and the distances between clusters
+# mean little and change with the perplexity and the seed. To compare, measure in the original
+# space (for example cosine similarities or $k$-NN accuracy).
+#
+# </details>
+#
+# **4.** $k$-NN accuracy is high, yet the Euclidean silhouette in $\mathbb{R}^D$ is modest or near
+# zero. How can both be true?
+#
+# <details><summary>Answer</summary>
+#
+# $k$-NN needs only a point's nearest neighbours to share its label. The silhouette compares
+# *mean* distances to the own cluster and the nearest other cluster; clusters stretched along the
+# directions in which $\mathbf{w}^\text{dynamic}$ varies have large mean distances inside, so
+# their silhouette is low even though locally each point is surrounded by its own part.
+#
+# </details>
+#
+# **5.** If training made two part constants almost proportional (cosine similarity near 1), what
+# would you see, and what would Fig. 13 still not tell you even when all clusters are separate?
+#
+# <details><summary>Answer</summary>
+#
+# The two parts' embeddings would be nearly proportional in every image, so in cosine distance
+# their clusters would merge: two parts drawing the same thing (the lesson check requires the
+# largest off-diagonal similarity to stay below 0.95). Even with separate clusters, Fig. 13 says
+# only that a part is always drawn from the same vector, not that it lands on the same object
+# region; that is measured by the metrics of lesson 08.
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * Change the perplexity in `tsne` (e.g. 5 and 50) or its `seed`, and compare the pictures: the
+#   layout changes, while the $k$-NN accuracy in $\mathbb{R}^D$ does not depend on it at all.
+# * Replace `LinearDiscriminantAnalysis` with `sklearn.decomposition.PCA(2)` in section 5 and look
+#   for parts that now overlap, as the lesson predicts.
+# * Build `g_init` with other seeds (`torch.manual_seed(...)` before `Generator(cfg)`) and check
+#   that the untrained parts are separated every time, as eq. 3 predicts.
+# * Change `N_IMAGES` and see how the scores move; chance accuracy stays $1/(K+1)$.
+#
+# **Next:** lesson 07 trains the whole generator live and shows what failure looks like.

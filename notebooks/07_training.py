@@ -493,3 +493,84 @@ print("lesson 07 checks passed")
 #
 # **Next — lesson 08:** turning the generator into a segmenter for real images — distillation
 # on generated image/mask pairs — and scoring it with the paper's metrics.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** At the first iteration the discriminator's logits are near 0. Predict `d_loss` and
+# `g_loss` from eq. 13-14.
+#
+# <details><summary>Answer</summary>
+#
+# $\mathrm{softplus}(0) = \log 2 \approx 0.69$. The discriminator's loss has two terms (fakes and
+# reals), about $2\log 2 \approx 1.39$; the generator's has one, about $0.69$. These are also the
+# values at which neither network wins; a healthy run stays in their neighbourhood (a
+# 4,800-iteration cpu-tiny run on real faces ended near 1.1 and 1.0) instead of D's loss falling to 0.
+#
+# </details>
+#
+# **2.** After two iterations the generator and its EMA copy already differ. Why, and why do
+# distillation and evaluation use the EMA copy?
+#
+# <details><summary>Answer</summary>
+#
+# The EMA moves only a fraction $1 - \beta$ of the way towards the current weights at each update,
+# so it lags behind the generator, which has just taken full optimiser steps. GAN weights
+# oscillate from step to step; their running average draws cleaner samples, so it is what every
+# later stage uses.
+#
+# </details>
+#
+# **3.** With the discriminator frozen, sample diversity falls step after step. Explain why, and
+# why a learning discriminator prevents it.
+#
+# <details><summary>Answer</summary>
+#
+# A fixed D defines fixed scores; the generator lowers its loss by sending every latent towards
+# the images this D scores highest, and nothing penalises all samples becoming alike. A learning D
+# adapts and learns to reject an image that is produced over and over, so the generator has to
+# keep covering the data.
+#
+# </details>
+#
+# **4.** Trained on the concentration loss alone, the smallest part shrinks and the background
+# area grows. Why does the background take over, and what does the area loss change?
+#
+# <details><summary>Answer</summary>
+#
+# Eq. 16 is minimised by masks that shrink to a dot at their centre; the background is not
+# constrained, so the pixels the parts give up go to the background channel of the softmax. The
+# area loss requires each part mask to cover at least its heatmap's area, so a part can only get
+# smaller by shrinking its points, hence its heatmap; parts stay.
+#
+# </details>
+#
+# **5.** `d_loss` slides towards 0 while `g_loss` climbs. What is happening, and why is a
+# diversity number logged besides the loss curves?
+#
+# <details><summary>Answer</summary>
+#
+# The discriminator is winning: it separates real from generated images easily, its gradients to
+# the generator stop being useful and samples stop improving. Mode collapse, on the other hand,
+# can leave the curves looking unremarkable, so the lesson also watches sample grids and a
+# diversity number.
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * Raise `CHUNKS` or `CHUNK_MINUTES` (full mode) and read the history table: which column changes
+#   first, the diversity, the background area, the smallest part or the mean $\sigma$?
+# * In the mode-collapse experiment, replace `lab_state(1e-3)` with the preset's `cfg.train.lr_g`
+#   and see how much longer the collapse takes with a frozen D.
+# * In the area experiment, try a smaller weight than `cfg.loss.lambda_area`, and also record
+#   `seen.part_scales.mean()`: does the area loss keep parts by growing their masks or by
+#   shrinking $\sigma_k$?
+# * Add `"loss.lambda_con=10"` (the preset's value) to the overrides in section 1 and compare the
+#   masks with the course recipe's $\lambda_\text{con} = 3$ after the same minutes.
+#
+# **Next:** lesson 08 turns the generator into a segmenter for real images by distillation, and
+# scores it with the paper's metrics.

@@ -412,3 +412,77 @@ print("lesson 08 checks passed")
 #
 # **Next — lesson 09:** the numbers next to the paper's tables, an ablation at small scale, and
 # how fast each stage runs.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** Why is the distillation training set unlimited, and what does the segmenter never get to
+# see that the generator had?
+#
+# <details><summary>Answer</summary>
+#
+# Every step samples fresh latents, so every batch is a new set of image/label pairs. The
+# segmenter sees only the image, never the latents or the points, which is exactly why it can be
+# applied to real images, where no latents exist.
+#
+# </details>
+#
+# **2.** A part covers few pixels and the background most of the image. In which half of the loss
+# do the errors on that small part weigh more, and why?
+#
+# <details><summary>Answer</summary>
+#
+# In the Dice half. Cross-entropy averages over pixels, so a small part contributes only its few
+# pixels and the background dominates. Dice scores each class by its overlap ratio and averages
+# over the $C = K+1$ classes, so a small part weighs as much as the background.
+#
+# </details>
+#
+# **3.** Why is the landmark error divided by the inter-ocular distance?
+#
+# <details><summary>Answer</summary>
+#
+# To make it independent of the face's size in the image: a face twice as large gives twice the
+# pixel error for the same relative mistake. Dividing by the distance between the eyes expresses
+# the error as a fraction of the face's own scale, so images and datasets can be compared.
+#
+# </details>
+#
+# **4.** The student agrees closely with its teacher on new generated pairs. Why is that not yet
+# evidence that it segments faces well?
+#
+# <details><summary>Answer</summary>
+#
+# Teacher agreement measures distillation only: a perfect student of a poor teacher is still poor.
+# Whether the parts sit on consistent object regions is measured on held-out labelled images with
+# the paper's protocols, read against the references.
+#
+# </details>
+#
+# **5.** Why does `Segmenter` enlarge a 32-px input by `input_scale` before the network?
+#
+# <details><summary>Answer</summary>
+#
+# Both networks compute their heads on a reduced grid, DeepLabV3-ResNet50 at 1/8 and LR-ASPP at
+# 1/16 of the input (with a 1/8 low-level branch). A 32-px image would leave a 4 x 4 or 2 x 2
+# feature grid, far too coarse for parts; enlarging the input, then resizing the logits back,
+# keeps enough resolution.
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * Change `DISTILL_STEPS` or `DISTILL_MINUTES` and rerun sections 5 and 6: how do the teacher
+#   agreement and the landmark error move with more distillation?
+# * Add `"segmenter.input_scale=1"` to the overrides of `distill_cfg` and compare the teacher
+#   agreement with the default: what does a coarse feature grid cost?
+# * Extend `teacher_agreement` to print the IoU of every class, and find which part the student
+#   imitates worst.
+# * Compare the printed landmark error with the three references (mean shape, localisation only,
+#   ground-truth parts) and decide which of them your model beats.
+#
+# **Next:** lesson 09 puts these numbers next to the paper's tables, runs a small ablation, and
+# measures speed.

@@ -502,3 +502,79 @@ print("lesson 09 checks passed")
 # This is the end of the course. Where to go next: train `cpu-small` for an hour, try the
 # other synthetic domains (`birds`, `flowers`, `figures`) or your own images with
 # `python -m data_prep.prepare`, and on a GPU the paper presets.
+
+# %% [markdown]
+# ## Review questions
+#
+# Try to answer each question before opening its answer.
+#
+# **1.** The course's models are compared with the paper's 12.26 % on CelebA in the wild, not its
+# headline 6.18 %. Why?
+#
+# <details><summary>Answer</summary>
+#
+# The CPU presets use $K = 4$ parts. The paper's 6.18 % is for $K = 8$; Table 7 gives 12.26 % for
+# $K = 4$, and the landmark error depends strongly on $K$, so that is the comparable number.
+#
+# </details>
+#
+# **2.** Table 7 reports 56.23 % for $K = 1$. Why does that resemble the course's "localisation
+# only" reference, and what happens at the other end, $K = 32$?
+#
+# <details><summary>Answer</summary>
+#
+# A single part can only say where the face is, not where its eyes and mouth are, which is what
+# the localisation-only reference measures. At $K = 32$ the lesson says the model fails to
+# separate foreground from background (CUB IoU drops sharply): too many parts degenerate.
+#
+# </details>
+#
+# **3.** Without the concentration loss, which measurement of the ablation should respond first,
+# and why do the landmark errors often stay within noise?
+#
+# <details><summary>Answer</summary>
+#
+# The mask geometry: nothing ties a part's mask to its centre $\mathbf{x}_k$ any more, so eq. 16's
+# value and the distance between mask centroid and $\mathbf{x}_k$ grow. The landmark error needs
+# long training before parts take stable roles, so at a few CPU minutes both variants are usually
+# close to each other and to the localisation-only reference.
+#
+# </details>
+#
+# **4.** What uncertainty does the bootstrap interval of a model's mean error describe, and what
+# uncertainty does it leave out?
+#
+# <details><summary>Answer</summary>
+#
+# It describes how much the mean would move with another sample of test images of the same kind
+# (the finite test set). It says nothing about training randomness: each variant was trained once,
+# with one seed, so a different seed could move the result by an amount this interval does not
+# include.
+#
+# </details>
+#
+# **5.** A preset trains at $R$ images per second. Write down how many hours the paper's schedule
+# would take, and why `cpu-tiny`'s speed cannot be used for the paper's model.
+#
+# <details><summary>Answer</summary>
+#
+# 30,000 iterations at batch 64 are $1.92 \times 10^6$ images, so the time is $1.92 \times 10^6 /
+# (3600\, R)$ hours, about $533 / R$. The rate must be measured for the model in question: the
+# paper's 128-px, 17.8 M-parameter generator needs well over a thousand times the arithmetic per
+# image of `cpu-tiny`.
+#
+# </details>
+
+# %% [markdown]
+# ## What to try next
+#
+# * Add entries to `ABLATIONS`, as the lesson suggests: `["loss.lambda_area=0"]`,
+#   `["generator.n_parts=2"]`, or `["loss.lambda_con=5"]` (eq. 26's value for $K = 4$), and read
+#   the mask geometry and the paired test for each.
+# * Raise `GAN_MINUTES` and `DISTILL_MINUTES` (full mode) and see whether the paired test's
+#   verdict for the concentration ablation changes with a longer budget.
+# * Time `time_iterations` at several batch sizes for `cpu-tiny` and plot images per second
+#   against the batch: where does a larger batch stop paying off on your machine?
+#
+# **Where next:** this is the last lesson. For more, train `cpu-small` for longer with lesson 07's
+# code, or try the other synthetic domains.
