@@ -253,7 +253,8 @@ print("new z_point: points changed, embeddings identical")
 # grows or shrinks it with $\sigma_k$. Its mask moves with it, most strongly near the part:
 # level 2 sees the points only through relative positions $\mathbf{p} - \mathbf{x}$ (lesson
 # 02). Pixels far away can change too, because the mask stack's starting tensor mixes all
-# points; only moving *all* points together moves everything exactly (lesson 05). With the
+# points; only moving *all* points together (and the background shift with them) moves
+# everything exactly, and then by whole pixels of the coarsest grid (lesson 05). With the
 # shipped checkpoint a part is a whole region of the portrait, so moving one drags the hair,
 # the face, the neck or the shoulders, and its neighbours' masks give way; at 32 px the change
 # is coarse. (An untrained generator has huge parts, scales near 1, and paints noise, so there
@@ -456,7 +457,8 @@ print("lesson 01 checks passed")
 # The mask stack's starting tensor (eq. 5) encodes every pixel's position relative to *all*
 # points, so moving one part changes it everywhere; and the masks are a softmax, so when one
 # part's mask moves its neighbours give way. Relative positions guarantee only that moving *all*
-# points together moves everything exactly (lesson 05).
+# points together moves everything exactly, for shifts by whole pixels of the coarsest grid
+# and with the background shift moved too (lesson 05).
 #
 # </details>
 
