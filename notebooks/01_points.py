@@ -339,8 +339,7 @@ ex.check_rotate_part(rotate_part)
 # **Exercise 1.3 — the released code's scale.** The authors' code measures a part's size by
 # the mean absolute deviation: the absolute $x$ and $y$ offsets of the $n_\text{per}$ points
 # from $\mathbf{x}_k$, averaged over points and both coordinates. Write `mad_scale(points)`
-# $\to (B, K)$. Then think: for four points on a square of side $2a$ centred on
-# $\mathbf{x}_k$, which is larger, the standard-deviation scale or this one?
+# $\to (B, K)$.
 
 # %%
 def mad_scale(points: torch.Tensor) -> torch.Tensor:
@@ -350,6 +349,19 @@ def mad_scale(points: torch.Tensor) -> torch.Tensor:
 
 # %%
 ex.check_mad_scale(mad_scale)
+
+# %% [markdown]
+# **Exercise 1.4 — predict, then check.** Four points sit on the corners of a square of side
+# $2a$ centred on $\mathbf{x}_k$. Which scale is larger, eq. 1's $\sigma_k$ or the released
+# code's mean absolute deviation, and by what factor? Work it out on paper (it does not depend
+# on $a$) and replace `...` with the ratio $\sigma_\text{std} / \sigma_\text{mad}$ as a number.
+# The check computes both scales with `part_centers_and_scales` and compares.
+
+# %%
+square_ratio = ...  # YOUR ANSWER HERE
+
+# %%
+ex.check_square_ratio(square_ratio)
 
 # %% [markdown]
 # ## 7. Lesson check

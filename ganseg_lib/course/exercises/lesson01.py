@@ -141,4 +141,29 @@ def _mistake_mad():
 
 check_mad_scale = Exercise("1.3 mean-absolute-deviation scale", _verify_mad, _solution_mad, _mistake_mad)
 
-EXERCISES = [check_centers_and_scales, check_rotate_part, check_mad_scale]
+
+# --------------------------------------------------------------------------------------------
+# 1.4 predict: the two scales of one square of points
+
+def _verify_square_ratio(answer) -> None:
+    title = "1.4 standard deviation against mean absolute deviation"
+    if not isinstance(answer, (int, float)) or isinstance(answer, bool):
+        fail(title, f"answer with a number (the ratio sigma_std / sigma_mad), got {answer!r}.")
+    a = 0.1  # any half-side gives the same ratio
+    square = torch.tensor([[-a, -a], [a, -a], [-a, a], [a, a]], dtype=torch.float64).view(1, 1, 4, 2)
+    ratio = (part_centers_and_scales(square, "std")[1] / part_centers_and_scales(square, "mad")[1]).item()
+    if abs(answer - math.sqrt(2)) < 1e-2:
+        fail(title, "sqrt(2) would be right with a 1/n mean; eq. 1 divides the summed squared distances by "
+                    "n_per - 1 = 3.")
+    if abs(answer - 1 / ratio) < 1e-2:
+        fail(title, "that is the ratio the other way round: sigma_std / sigma_mad.")
+    if abs(answer - ratio) > 1e-3:
+        fail(title, "every point is (+-a, +-a) from x_k: its squared distance is 2a^2 and each absolute "
+                    "coordinate offset is a. Put those into eq. 1 (sum over 4 points, divide by 3, square root) "
+                    "and into the mean absolute deviation.")
+
+
+check_square_ratio = Exercise("1.4 standard deviation against mean absolute deviation", _verify_square_ratio,
+                              lambda: math.sqrt(8 / 3), lambda: math.sqrt(2))
+
+EXERCISES = [check_centers_and_scales, check_rotate_part, check_mad_scale, check_square_ratio]
