@@ -264,8 +264,11 @@ for name, model in students.items():
 #   background excluded: $2K$ numbers per image.
 # * **Landmark regression without bias** (MAFL protocol, Table 1): a linear map $W$ from the $2K$
 #   centres to the 10 landmark coordinates, fitted by least squares on the train split,
-#   $\hat{\mathbf{L}} = \mathbf{c}\,W$. No intercept: the landmarks' *position* must come from
-#   the detected parts; with a bias, a model that finds nothing would still predict the mean face.
+#   $\hat{\mathbf{L}} = \mathbf{c}\,W$. No intercept: that is the protocol's convention (the
+#   earlier landmark papers use it), not a safeguard. Parts that sit at the same place in every
+#   image still reach the mean shape without a bias, because their constant centres act as one;
+#   only centres that *move* with the face can beat it, which is why the mean shape is the
+#   reference every number is read against.
 # * **Error**: per test image, $\frac{1}{5}\sum_l \lVert \hat{\mathbf{L}}_l - \mathbf{L}_l\rVert /
 #   \lVert \mathbf{L}_\text{eye 1} - \mathbf{L}_\text{eye 2}\rVert$, averaged, in %.
 # * **Foreground IoU** (Table 2): predicted foreground = argmax is not the background;
