@@ -264,8 +264,8 @@ for name, model in students.items():
 #   background excluded: $2K$ numbers per image.
 # * **Landmark regression without bias** (MAFL protocol, Table 1): a linear map $W$ from the $2K$
 #   centres to the 10 landmark coordinates, fitted by least squares on the train split,
-#   $\hat{\mathbf{L}} = \mathbf{c}\,W$. No intercept: that is the protocol's convention (the
-#   earlier landmark papers use it), not a safeguard. Parts that sit at the same place in every
+#   $\hat{\mathbf{L}} = \mathbf{c}\,W$. No intercept: that is the convention of the protocol the
+#   paper follows (Hung et al. [17], Liu et al. [32]), not a safeguard. Parts at the same place in every
 #   image still reach the mean shape without a bias, because their constant centres act as one;
 #   only centres that *move* with the face can beat it, which is why the mean shape is the
 #   reference every number is read against.
