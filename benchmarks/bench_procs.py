@@ -13,7 +13,6 @@ benchmarks/results/procs-<preset>.json and prints a line per mode.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -25,6 +24,7 @@ from pathlib import Path
 from benchmarks.bench_recipes import shown_argument
 from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.config import get_preset
+from ganseg_lib.training.log import LOG, read_log
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -47,10 +47,9 @@ def mode_command(mode: str, cores: int, data: Path, preset: str, out: Path, step
             "-m", "ganseg_lib", *train, "--batch", str(batch // cores)], env
 
 
-def read_log(log_csv: Path) -> dict:
+def log_summary(log_csv: Path) -> dict:
     """Wall seconds of the run and iterations per second over the second half of its steps."""
-    with open(log_csv, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_log(log_csv)
     last, middle = rows[-1], rows[len(rows) // 2 - 1] if len(rows) > 1 else None
     steps, seconds = int(last["step"]), float(last["elapsed_s"])
     out = {"steps": steps, "elapsed_s": round(seconds, 2)}
@@ -80,7 +79,7 @@ def main(argv: list[str] | None = None) -> dict:
                     raise SystemExit(f"bench_procs: {mode} run of {preset} failed:\n{done.stderr[-2000:]}")
                 shown = [shown_argument(a, Path(args.data), Path(tmp)) for a in cmd[1:]]
                 modes[mode] = {"command": " ".join([f"OMP_NUM_THREADS={env['OMP_NUM_THREADS']}", "python", *shown]),
-                               **read_log(run / "log.csv")}
+                               **log_summary(run / LOG)}
                 print(f"{preset:10s} {mode:8s} {modes[mode]['elapsed_s']:8.1f} s for {args.steps} steps, "
                       f"{modes[mode].get('it_per_s_second_half', float('nan')):.3f} it/s (second half)")
             modes["procs_speedup_wall"] = round(modes["threads"]["elapsed_s"] / modes["procs"]["elapsed_s"], 3)

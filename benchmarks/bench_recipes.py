@@ -15,7 +15,6 @@ printed as a table and written as JSON.  Use it on your own folder (prepared wit
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -26,6 +25,7 @@ import time
 from pathlib import Path
 
 from ganseg_lib.checkpoint import atomic_write_text
+from ganseg_lib.training.log import LOG, read_log
 
 # name -> (preset, --set overrides, one line on what it is)
 RECIPES: dict[str, tuple[str, list[str], str]] = {
@@ -89,8 +89,7 @@ def shown_argument(arg: str, data: Path, runs: Path) -> str:
 
 
 def summarise(run: Path, recipe: str, seed: int, commands: list[list[str]], minutes: dict[str, float]) -> dict:
-    with open(run / "log.csv", newline="") as f:
-        last = list(csv.DictReader(f))[-1]
+    last = read_log(run / LOG)[-1]
     metrics = json.loads((run / "metrics.json").read_text())
     row = {"recipe": recipe, "seed": seed, "run": run.name, "status": "done",
            "commands": [" ".join(["ganseg", *c[3:]]) for c in commands],

@@ -37,6 +37,7 @@ from ganseg_lib.config import PRESETS, get_preset
 from ganseg_lib.course import live_run
 from ganseg_lib.model import Discriminator, Generator
 from ganseg_lib.training.gan import TrainOptions, iteration, train
+from ganseg_lib.training.log import LOG, read_log
 from ganseg_lib.training.state import build_state
 
 MEASURED = Path(__file__).resolve().parent / "measured"
@@ -80,20 +81,20 @@ def iteration_speed(preset: str, device: torch.device, batch: int, bf16: bool, b
     cycle = max(cfg.loss.r1_interval, cfg.loss.reg_interval)  # every kind of step once per cycle
     noise = torch.Generator().manual_seed(0)
 
-    def run_cycle(first: int) -> None:
+    def run_cycle(first: int, compiled) -> None:
         for step in range(first, first + cycle):
             iteration(state, cfg, real, state.g.sample_latents(batch, noise, device),
-                      state.g.sample_latents(batch, noise, device), step, autocast=autocast, compiled=nets)
+                      state.g.sample_latents(batch, noise, device), step, autocast=autocast, compiled=compiled)
 
     start = time.perf_counter()
     for w in range(warmup):
-        run_cycle(1 + w * cycle)
+        run_cycle(1 + w * cycle, nets)
     synchronize(device)
     warmup_s = time.perf_counter() - start
     per_iteration = []
     for r in range(rounds):
         start = time.perf_counter()
-        run_cycle(1 + (warmup + r) * cycle)
+        run_cycle(1 + (warmup + r) * cycle, nets)
         synchronize(device)
         per_iteration.append((time.perf_counter() - start) / cycle)
     med = statistics.median(per_iteration)
@@ -101,10 +102,9 @@ def iteration_speed(preset: str, device: torch.device, batch: int, bf16: bool, b
            "warmup_s": warmup_s, "s_per_iteration": {"min": min(per_iteration), "median": med, "max": max(per_iteration)},
            "images_per_s": batch / med}
     if count_flops:
-        nets = None
         counter = FlopCounterMode(display=False)
         with counter:
-            run_cycle(1 + (warmup + rounds) * cycle)
+            run_cycle(1 + (warmup + rounds) * cycle, None)  # eager: the counter sees every op
         row["gflop_per_iteration"] = counter.get_total_flops() / cycle / 1e9
     return row
 
@@ -135,9 +135,7 @@ def lesson_training(device: torch.device, minutes: float, images: int) -> dict:
     with tempfile.TemporaryDirectory() as folder:
         state = train(cfg, data, folder, TrainOptions(device=device.type, bf16=run.bf16, progress=False,
                                                       time_budget_s=60.0 * minutes, grid_samples=0))
-        rows = (Path(folder) / "log.csv").read_text().splitlines()
-    header, last = rows[0].split(","), rows[-1].split(",")
-    final = dict(zip(header, last))
+        final = read_log(Path(folder) / LOG)[-1]
     return {"preset": run.preset, "overrides": list(run.overrides), "bf16": run.bf16, "batch": cfg.train.batch,
             "minutes": minutes, "iterations": state.step, "it_per_s": state.step / max(state.elapsed, 1e-9),
             "images_per_s": state.step * cfg.train.batch / max(state.elapsed, 1e-9),

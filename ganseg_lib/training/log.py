@@ -37,12 +37,17 @@ def append_log(path: Path, row: dict, fields: list[str] = LOG_FIELDS) -> None:
         writer.writerow(_formatted(row))
 
 
+def read_log(path: Path) -> list[dict[str, str]]:
+    """The rows of a log.csv, as the CSV holds them (strings; empty where a field was not logged)."""
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def trim_log(path: Path, last_step: int, fields: list[str] = LOG_FIELDS) -> None:
     """Drop log rows written after the checkpoint we resume from (they will be written again)."""
     if not path.exists():
         return
-    with open(path, newline="") as f:
-        rows = [r for r in csv.DictReader(f) if int(r["step"]) <= last_step]
+    rows = [r for r in read_log(path) if int(r["step"]) <= last_step]
     text = io.StringIO()
     writer = _writer(text, fields)
     writer.writeheader()

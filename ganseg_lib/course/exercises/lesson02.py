@@ -61,13 +61,12 @@ def _verify_encoding(fn) -> None:
     with torch.no_grad():
         ref = enc(points[None], grid)[0]
         m = fn(points, grid, enc.fc.weight.clone(), enc.fc.bias.clone())
+        # the two mistakes that still give sines and cosines of the right frequencies: the relative
+        # position taken the other way round (point minus pixel, the recorded mistake: the bias does
+        # not flip with it, so both halves change), and the two halves in the other order
+        flipped = _mistake_encoding()(points, grid, enc.fc.weight, enc.fc.bias)
     expect_tensor(title, m, (channels, 8, 8), "M0 (C, H, W)")
     half = channels // 2
-    w, b = enc.fc.weight, enc.fc.bias
-    # the two mistakes that still give sines and cosines of the right frequencies: the relative
-    # position taken the other way round (point minus pixel: the bias does not flip with it, so
-    # both halves change), and the two halves in the other order
-    flipped = _encoding_of((points[None, None] - grid[:, :, None, :]).flatten(2), w, b)
     if torch.allclose(m, flipped, atol=1e-4):
         fail(title, "every channel is eq. 5 of the point minus the pixel: the relative position is the pixel "
                     "minus the point, p - x_i.")
@@ -76,13 +75,6 @@ def _verify_encoding(fn) -> None:
     expect_close(title, m, ref, "not eq. 5 yet: stack p - x_i for all points into one vector per pixel "
                  "(x then y for each point, points in order), apply the linear layer, multiply by pi, then "
                  "concatenate sin and cos along channels.", atol=1e-4)
-
-
-def _encoding_of(rel: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """(H, W, 2N) stacked relative positions -> (C, H, W): sin and cos of pi (W rel + b), eq. 5."""
-    with torch.no_grad():
-        phase = math.pi * (rel @ weight.T + bias)  # (H, W, C/2)
-        return torch.cat((torch.sin(phase), torch.cos(phase)), dim=-1).permute(2, 0, 1)
 
 
 def _solution_encoding():
