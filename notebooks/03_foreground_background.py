@@ -273,17 +273,24 @@ display(course.widget_figure(draw_shift, controls))
 # %% [markdown]
 # ## 6. Exercises
 #
-# **Exercise 3.1 — the blend.** Write `blend(fg, bg, bg_mask)`: features $(B, D, H, W)$ twice and
-# the background mask $(B, 1, H, W)$ $\to$ the blended features inside eq. 11.
+# **Exercise 3.1 — read the background mask off a moved background.** Section 4 moved only
+# $\mathbf{u}$ and printed that the masks and the foreground did not change. Suppose you are given
+# only the blended features before and after such a change, `blend` and `blend_moved` (both
+# $(B, D, H, W)$), and the two backgrounds `bg` and `bg_moved`, but not $\mathbf{F}$ and not
+# $\mathbf{M}_\text{bg}$. Write eq. 11's blend for both, subtract, and see what is left; then
+# write `recover_bg_mask(blend, blend_moved, bg, bg_moved)` returning $\mathbf{M}_\text{bg}$ of
+# shape $(B, 1, H, W)$. Careful: at some pixels some channels of $\mathbf{B}' - \mathbf{B}$ are
+# exactly zero (a flat background feature), and you have $D$ equations for one unknown per pixel.
 
 # %%
-def blend(fg: torch.Tensor, bg: torch.Tensor, bg_mask: torch.Tensor) -> torch.Tensor:
+def recover_bg_mask(blend: torch.Tensor, blend_moved: torch.Tensor, bg: torch.Tensor,
+                    bg_moved: torch.Tensor) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError
 
 
 # %%
-ex.check_blend(blend)
+ex.check_recover_bg_mask(recover_bg_mask)
 
 # %% [markdown]
 # **Exercise 3.2 — AdaIN.** Write `adain(x, gamma, beta)`: features $(B, C, H, W)$ and per-sample,
@@ -300,18 +307,22 @@ def adain(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor) -> torch.Ten
 ex.check_adain(adain)
 
 # %% [markdown]
-# **Exercise 3.3 — eq. 7.** Write `foreground_map(masks, embeddings)`: the $K+1$ masks
-# $(B, K+1, H, W)$ as the generator returns them and part embeddings $(B, K, D)$ $\to$
-# $\mathbf{W}_\text{fg}$ of shape $(B, D, H, W)$.
+# **Exercise 3.3 — eq. 7 backwards.** Eq. 7 mixes the $K$ part embeddings with the masks as
+# weights. Given only $\mathbf{W}_\text{fg}$ $(B, D, H, W)$ and the embeddings $(B, K, D)$, can
+# the masks be read back? Write `masks_from_wfg(w_fg, embeddings)` returning all $K + 1$ masks
+# $(B, K + 1, H, W)$ in the library's order (background last). The embeddings are not
+# orthonormal. Before you code: what must hold between $D$ and $K$ for this to be possible, and
+# where does the background mask come from, since it takes no part in eq. 7?
 
 # %%
-def foreground_map(masks: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
+def masks_from_wfg(w_fg: torch.Tensor, embeddings: torch.Tensor) -> torch.Tensor:
     # YOUR CODE HERE
     raise NotImplementedError
 
 
 # %%
-ex.check_foreground_map(foreground_map)
+ex.check_masks_from_wfg(masks_from_wfg)
+print(f"this generator: D_emb = {cfg.embed_dim}, K = {K}")
 
 # %% [markdown]
 # ## 7. Lesson check

@@ -345,17 +345,22 @@ def r1(discriminator, real: torch.Tensor, gamma: float) -> torch.Tensor:
 ex.check_r1(r1)
 
 # %% [markdown]
-# **Exercise 4.3 — eq. 17.** Write `area(heatmaps, masks)` for $(B, K, H, W)$ heatmaps and part
-# masks, returning the area loss as the library defines it (sum over parts, mean over batch).
+# **Exercise 4.3 — how large a mask does eq. 17 ask for?** The area loss compares a mask with
+# its heatmap's area $\sum_\mathbf{p} \mathbf{H}_k(\mathbf{p})$ in pixels. Derive that area in
+# closed form for a part of scale $\sigma$ centred in an $S$-px image (coordinates in
+# $[-1, 1]$, heatmap well inside the image), for both kinds the library knows (`masks.heatmaps`):
+# the Gaussian $\exp(-r^2/\sigma^2)$ and the released models' cone $\max(0, 1 - r/\sigma)$.
+# Work it on paper (integrate in polar coordinates, then count pixels), then write
+# `heatmap_area(sigma, size, kind)`; the check compares with the summed library heatmaps.
 
 # %%
-def area(heatmaps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+def heatmap_area(sigma: float, size: int, kind: str) -> float:
     # YOUR CODE HERE
     raise NotImplementedError
 
 
 # %%
-ex.check_area_loss(area)
+ex.check_heatmap_area(heatmap_area)
 
 # %% [markdown]
 # ## 7. Lesson check

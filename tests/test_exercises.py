@@ -71,3 +71,32 @@ def test_the_encoding_hints_fire_for_the_mistakes_they_name():
         check(check.mistake())
     with pytest.raises(ExerciseError, match="halves are swapped"):
         check(swapped)
+
+
+def test_the_reasoning_hints_of_lessons_03_and_04_fire_for_the_mistakes_they_name():
+    """3.1: a channel-by-channel ratio meets 0/0; 3.3: the background first, and the K masks right
+    with a wrong background; 4.3: area in [-1, 1] units, the 2 sigma^2 Gaussian, the cone's disc."""
+    import math
+
+    import torch
+
+    from ganseg_lib.course.exercises import lesson03, lesson04
+
+    with pytest.raises(ExerciseError, match="0/0"):
+        lesson03.check_recover_bg_mask(lesson03.check_recover_bg_mask.mistake())
+    right = lesson03.check_masks_from_wfg.solution()
+    with pytest.raises(ExerciseError, match="background is in the first channel"):
+        lesson03.check_masks_from_wfg(lambda w, e: torch.roll(right(w, e), 1, dims=1))
+    with pytest.raises(ExerciseError, match="what do all K"):
+        lesson03.check_masks_from_wfg(lambda w, e: torch.cat((right(w, e)[:, :-1], torch.zeros_like(w[:, :1])), 1))
+    with pytest.raises(ExerciseError, match="orthonormal"):
+        lesson03.check_masks_from_wfg(lesson03.check_masks_from_wfg.mistake())
+
+    check = lesson04.check_heatmap_area
+    with pytest.raises(ExerciseError, match=r"\[-1, 1\] units"):
+        check(check.mistake())
+    with pytest.raises(ExerciseError, match="2 sigma"):
+        check(lambda sigma, size, kind: 2 * math.pi * sigma ** 2 * (size / 2) ** 2)
+    cone_as_disc = lambda sigma, size, kind: math.pi * sigma ** 2 * (size / 2) ** 2  # noqa: E731
+    with pytest.raises(ExerciseError, match="disc the cone stands on"):
+        check(cone_as_disc)

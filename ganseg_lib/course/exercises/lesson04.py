@@ -1,10 +1,14 @@
 """Checks for lesson 04 (losses: GAN eq. 13-14, R1 eq. 15, concentration eq. 16, area eq. 17)."""
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
 from ... import losses
+from ...coords import make_grid
+from ...model.masks import heatmaps
 from . import Exercise, expect_close, fail
 
 
@@ -91,35 +95,56 @@ check_r1 = Exercise("4.2 R1 penalty", _verify_r1, _solution_r1, _mistake_r1)
 
 
 # --------------------------------------------------------------------------------------------
-# 4.3 the area loss, eq. 17
+# 4.3 the area a heatmap asks for (eq. 4 and 17), in closed form
 
-def _verify_area(fn) -> None:
-    title = "4.3 area loss"
-    g = torch.Generator().manual_seed(43)
-    heat = torch.rand(2, 3, 5, 5, generator=g)
-    masks = torch.rand(2, 3, 5, 5, generator=g) * torch.tensor([0.2, 1.5, 0.9]).view(1, 3, 1, 1)
-    value = _scalar(title, fn(heat, masks))
-    deficit = heat.sum(dim=(2, 3)) - masks.sum(dim=(2, 3))
-    if torch.allclose(value, deficit.sum(1).mean(), atol=1e-4):
-        fail(title, "a part whose mask is larger than its heatmap must not earn a negative loss: clamp each "
-                    "part's difference at 0 (the max in eq. 17) before summing.")
-    if torch.allclose(value, (-deficit).clamp_min(0).sum(1).mean(), atol=1e-4):
-        fail(title, "the sign is flipped: the loss is positive when the *heatmap* area exceeds the mask area.")
-    if torch.allclose(value, deficit.clamp_min(0).mean(), atol=1e-4):
-        fail(title, "eq. 17 sums over parts; average only over the batch.")
-    expect_close(title, value, losses.area_loss(heat, masks), "not eq. 17 yet: per sample and part, the heatmap "
-                 "area (sum over pixels) minus the mask area, clamped at 0; sum over parts, mean over the batch.",
-                 atol=1e-4)
+def _summed_heatmap(sigma: float, size: int, kind: str) -> float:
+    """sum_p H(p) of one heatmap centred in the image: what eq. 17 calls its area, in pixels."""
+    grid = make_grid(size, 0, dtype=torch.float64)
+    h = heatmaps(torch.zeros(1, 1, 2, dtype=torch.float64), torch.tensor([[sigma]], dtype=torch.float64), grid,
+                 kind)
+    return h.sum().item()
 
 
-def _solution_area():
-    return lambda heatmaps, masks: (heatmaps.sum(dim=(2, 3)) - masks.sum(dim=(2, 3))).clamp_min(0).sum(1).mean()
+def _verify_heatmap_area(fn) -> None:
+    title = "4.3 heatmap area"
+    cases = [(sigma, size, kind) for kind in ("gaussian", "cone") for sigma in (0.2, 0.3) for size in (32, 64)]
+    got = {}
+    for sigma, size, kind in cases:
+        value = fn(sigma, size, kind)
+        if not isinstance(value, (int, float)) and not (isinstance(value, torch.Tensor) and value.numel() == 1):
+            fail(title, f"return one number (a float), got {type(value).__name__}.")
+        got[sigma, size, kind] = float(value)
+    for (sigma, size, kind), value in got.items():
+        summed = _summed_heatmap(sigma, size, kind)
+        if abs(value - summed) <= 0.02 * summed:
+            continue
+        where = f"({kind}, sigma {sigma}, {size} px)"
+        ratio = value / summed
+        if abs(ratio * (size / 2) ** 2 - 1) < 0.02:
+            fail(title, f"{where}: that is the area in [-1, 1] units; eq. 17 sums over pixels, and one pixel "
+                        f"covers (2 / S)^2 of them.")
+        if kind == "gaussian" and abs(ratio - 2) < 0.04:
+            fail(title, f"{where}: twice too large. The library's Gaussian is exp(-r^2 / sigma^2), not "
+                        f"exp(-r^2 / (2 sigma^2)).")
+        if kind == "cone" and abs(ratio - 3) < 0.06:
+            fail(title, f"{where}: three times too large: that is the area of the disc the cone stands on; "
+                        f"the cone's height falls linearly from 1 to 0 over it.")
+        fail(title, f"{where}: not the summed heatmap yet. Integrate H over the plane in polar coordinates "
+                    f"(2 pi r dr), then convert to pixels.")
 
 
-def _mistake_area():
-    return lambda heatmaps, masks: (heatmaps.sum(dim=(2, 3)) - masks.sum(dim=(2, 3))).sum(1).mean()
+def _solution_heatmap_area():
+    def area(sigma, size, kind):
+        plane = math.pi * sigma ** 2 if kind == "gaussian" else math.pi * sigma ** 2 / 3  # integral of H
+        return plane * (size / 2) ** 2  # one pixel is (2 / S)^2 in [-1, 1] units
+    return area
 
 
-check_area_loss = Exercise("4.3 area loss", _verify_area, _solution_area, _mistake_area)
+def _mistake_heatmap_area():
+    return lambda sigma, size, kind: (math.pi * sigma ** 2 if kind == "gaussian" else math.pi * sigma ** 2 / 3)
 
-EXERCISES = [check_discriminator_loss, check_r1, check_area_loss]
+
+check_heatmap_area = Exercise("4.3 heatmap area", _verify_heatmap_area, _solution_heatmap_area,
+                              _mistake_heatmap_area)
+
+EXERCISES = [check_discriminator_loss, check_r1, check_heatmap_area]
