@@ -10,7 +10,7 @@ Three parts, each written into one JSON (benchmarks/measured/gpu-check-DEVICE.js
 2. speed: the paper preset's training iteration (`training.gan.iteration`, lazy R1 and mask
    losses weighted by their intervals) at batch 64 in float32 and bfloat16, eager and compiled,
    as images/s, and the fraction of the device's float32 matmul rate the FLOPs reach;
-3. training: the lesson-07 setting (`course.live_run`) trained through `ganseg_lib.training.gan.train`
+3. training: the lesson-08 setting (`course.live_run`) trained through `ganseg_lib.training.gan.train`
    for `--train-minutes`, with its iterations per second and final losses.
 
 `--quick` shrinks every part (cpu-tiny for the speed part, batch 4, a few iterations, 5 s of
@@ -125,7 +125,7 @@ def matmul_rate(device: torch.device, n: int) -> float:
 
 
 def lesson_training(device: torch.device, minutes: float, images: int) -> dict:
-    """Train the lesson-07 setting for `minutes` on random-but-fixed images; its speed and losses."""
+    """Train the lesson-08 setting for `minutes` on random-but-fixed images; its speed and losses."""
     run = live_run(device)
     cfg = run.config()
     cfg = replace(cfg, train=replace(cfg.train, steps=10**6, log_every=10))  # the time budget stops it
@@ -208,7 +208,7 @@ def main(argv: list[str] | None = None) -> dict:
                   f"(min / median / max), {s['images_per_s']:.0f} img/s, "
                   f"{100 * s['fraction_of_fp32_matmul']:.0f} % of fp32 matmul")
     tr = report["training"]
-    print(f"  lesson-07 training ({tr['preset']}, batch {tr['batch']}): {tr['iterations']} iterations in "
+    print(f"  lesson-08 training ({tr['preset']}, batch {tr['batch']}): {tr['iterations']} iterations in "
           f"{tr['minutes']:.2f} min, {tr['it_per_s']:.2f} it/s")
     out = Path(args.out) if args.out else MEASURED / f"gpu-check-{device.type}{'-quick' if quick else ''}.json"
     atomic_write_text(out, json.dumps(report, indent=2) + "\n")

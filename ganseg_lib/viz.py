@@ -444,3 +444,37 @@ def metric_bars(table: dict, references: dict | None = None, title: str | None =
         ax.tick_params(axis="y", labelsize=7)
         ax.grid(alpha=0.3, axis="y")
     return _finish(fig, title)
+
+
+def parts_emerging(rows: dict, mean_masks: dict, masses: dict, index: int = 0, panel_inches: float = 1.9) -> plt.Figure:
+    """One row per training snapshot: points, masks and image of one sample, then each part's mean mask.
+
+    rows: {label: GeneratorOutput of the same latents}; mean_masks: {label: (K, H, W) mean part
+    masks over many samples}; masses: {label: list of K mean masses (share of the image)}.
+    """
+    labels = list(rows)
+    k = next(iter(mean_masks.values())).shape[0]
+    colors = part_colors(k)
+    fig, axes = plt.subplots(len(labels), 3 + k, figsize=(panel_inches * (3 + k), panel_inches * len(labels) + 0.6),
+                             squeeze=False)
+    for r, label in enumerate(labels):
+        out = rows[label]
+        size = out.image.shape[-1]
+        axes[r, 0].imshow(np.ones((size, size, 3)), interpolation="nearest")
+        draw_points(axes[r, 0], out.points[index], out.part_centers[index], size)
+        draw_scales(axes[r, 0], out.part_centers[index], out.part_scales[index], size)
+        axes[r, 1].imshow(color_masks(out.masks[index]), interpolation="nearest")
+        axes[r, 2].imshow(to_numpy_image(out.image[index]), interpolation="nearest")
+        axes[r, 0].set_ylabel(label, fontsize=9)
+        for j in range(k):
+            m = mean_masks[label][j].clamp(0, 1).numpy()
+            tint = np.clip(m[..., None] * colors[j][None, None, :3] + (1 - m[..., None]), 0, 1)
+            axes[r, 3 + j].imshow(tint, interpolation="nearest")
+            axes[r, 3 + j].set_title(f"part {j}: {100 * masses[label][j]:.0f} %", fontsize=8)
+        if r == 0:
+            for j, name in enumerate(("points", "masks", "image")):
+                axes[r, j].set_title(name, fontsize=9)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    return _finish(fig, "the same latents through training snapshots; right: each part's mean mask (mass)")

@@ -126,10 +126,11 @@ print(course.describe_runtime())
 # | 2 | points, centres, scales, embeddings | $K+1$ soft masks (last = background) | 4-6, 12 | 02 |
 # | 3 | masks, embeddings; noise $\mathbf{z}_\text{bg}$, shift $\mathbf{u}$ | foreground, background, blended image | 7-11 | 03 |
 #
-# Training uses the losses of lesson 04 (eq. 13-19); lesson 05 checks equivariance, 06 looks at
-# the learned part embeddings, 07 trains, 08 distils and evaluates, 09 compares with the paper.
+# Training uses the losses of lesson 04 (eq. 13-19); lessons 05 and 06 check equivariance (by shifts,
+# then as eq. 21's derivatives), 07 looks at the learned part embeddings, 08 trains, 09 distils and
+# evaluates, 10 compares with the paper.
 #
-# The paper's headline numbers (K = 8 parts unless noted), which lesson 09 puts next to ours:
+# The paper's headline numbers (K = 8 parts unless noted), which lesson 10 puts next to ours:
 #
 # | dataset | metric | GANSeg |
 # |---|---|---|
@@ -150,14 +151,14 @@ print(course.describe_runtime())
 # | convolutions in the generator | zero-padded, a fixed 10-px margin kept around every map (eq. 12): approximately equivariant | valid convolutions with margins derived from the depth (`layers.plan_margins`): moving all points and the background by a whole coarse pixel moves masks and image exactly | 02, 05 |
 # | foreground conditioning | released code: masks cropped to the image, padded back by replication | masks average-pooled to each level over the margin it reads (keeps the exactness) | 03 |
 # | SPADE conditioning convs | one conv on the $D_\text{emb}$-channel condition map | the same conv applied to the $K$ part maps with per-sample weights (`layers.PartCondition`): identical numbers, fewer FLOPs | 03 |
-# | SPADE structure of `cpu-tiny`, `paper-fast` | separate hidden convs, 3x3 $\gamma$ / $\beta$ | one shared hidden activation per block, 1x1 $\gamma$ / $\beta$ (speed; `generator.share_spade_hidden=false`, `generator.spade_kernel=3` restore it) | 09 |
+# | SPADE structure of `cpu-tiny`, `paper-fast` | separate hidden convs, 3x3 $\gamma$ / $\beta$ | one shared hidden activation per block, 1x1 $\gamma$ / $\beta$ (speed; `generator.share_spade_hidden=false`, `generator.spade_kernel=3` restore it) | 10 |
 # | heatmap and part scale | Gaussian and standard deviation (released code: cone, mean absolute deviation) | as the paper; the released forms are options (`generator.heatmap="cone"`, `generator.scale="mad"`) | 01, 02 |
 # | gradient penalty (eq. 15) | released code: a WGAN-GP form | true R1, $\frac{\gamma}{2}\lVert\nabla D(x)\rVert^2$, lazily every $N$ D steps and scaled by $N$ | 04 |
 # | mask losses (eq. 16-17) | every G step as written; the released code averages concentration over parts | concentration averaged over parts, area summed, both lazily every `loss.reg_interval` steps and scaled by it | 04 |
-# | D step | released code keeps and back-propagates G's graph | the fake batch is made without a graph (same gradients for D, less work) | 07 |
-# | $\lambda_\text{con}$ of the course recipe | 10 (Table 4); eq. 26 gives $1.25K$ | 3 for the shipped 32-px faces run (`course.COURSE_RECIPE`), the presets keep 10 | 07, 09 |
-# | segmenter | DeepLab V3; released code: 0.5 cross-entropy + 0.5 per-image Dice | the released loss; a small torchvision model at course scale, DeepLabV3-ResNet50 as an option (`segmenter.arch`) | 08 |
-# | scale | 128 px, 30,000 steps at batch 64 on a GPU | 32-px presets that train in CPU-minutes (`cpu-tiny`, `cpu-small`); the paper's presets are there for a GPU | 07, 09 |
+# | D step | released code keeps and back-propagates G's graph | the fake batch is made without a graph (same gradients for D, less work) | 08 |
+# | $\lambda_\text{con}$ of the course recipe | 10 (Table 4); eq. 26 gives $1.25K$ | 3 for the shipped 32-px faces run (`course.COURSE_RECIPE`), the presets keep 10 | 08, 10 |
+# | segmenter | DeepLab V3; released code: 0.5 cross-entropy + 0.5 per-image Dice | the released loss; a small torchvision model at course scale, DeepLabV3-ResNet50 as an option (`segmenter.arch`) | 09 |
+# | scale | 128 px, 30,000 steps at batch 64 on a GPU | 32-px presets that train in CPU-minutes (`cpu-tiny`, `cpu-small`); the paper's presets are there for a GPU | 08, 10 |
 #
 # ## 3. The data of this course
 #
@@ -165,7 +166,7 @@ print(course.describe_runtime())
 # in milliseconds and needing no download: synthetic faces, birds, flowers and Taichi-like
 # figures. (The same code prepares the paper's real datasets when you have them on disk.) Here
 # are eight synthetic faces in the wild, with the ground-truth parts overlaid. GANSeg never
-# sees these labels: they only score the result (lesson 08).
+# sees these labels: they only score the result (lesson 09).
 
 # %%
 faces = render("faces", 8, size=64, seed=0)
@@ -183,7 +184,7 @@ print("ground-truth parts:", ", ".join(faces.domain.part_names))
 # ## 4. One generated sample
 #
 # `course.course_generator()` loads the course's shipped, trained generator from `checkpoints/`
-# when the repository has one (trained on synthetic faces; see lesson 07 for how). Otherwise it
+# when the repository has one (trained on synthetic faces; see lesson 08 for how). Otherwise it
 # returns an **untrained** generator: its images are noise, because nothing has taught it what
 # a face looks like yet, but its points and masks already have the structure the next lessons
 # explain. The same cell works in both cases.
@@ -229,20 +230,20 @@ print("points", tuple(out.points.shape))
 #   the repository is online, it says so and offers two ways on: a fork's URL in
 #   `GANSEG_COURSE_REPO`, or the repository uploaded as a zip (see `notebooks/README.md`).
 # * **CPU or GPU:** lessons use `course.default_device()` (CUDA when present) where it matters
-#   (training, distillation); lessons 00-05 use small models that run in seconds on a CPU.
+#   (training, distillation); lessons 00-06 use small models that run in seconds on a CPU.
 # * **Fast mode:** with `GANSEG_FAST=1` (as in CI) training cells run a few steps or load the
 #   shipped checkpoint, and `course.pick(fast, full)` picks small sizes; without it the lessons
 #   run the real thing. Exercise checks then also run their reference solutions (see below).
 
 # %%
 print("fast mode:", course.fast_mode(), "| Colab:", course.in_colab(), "| device:", course.default_device())
-print("e.g. training steps for lesson 07 would be", course.pick(20, 2000))
+print("e.g. training steps for lesson 08 would be", course.pick(20, 2000))
 
 # %% [markdown]
 # | lesson | CPU, fast mode (CI) | CPU, full mode | GPU |
 # |---|---|---|---|
 # | 00-04 | 20-40 s each | the same (no training) | the same (small models stay on the CPU) |
-# | 05-09 | see each lesson | minutes (training, distillation) | much faster |
+# | 05-10 | see each lesson | minutes (training, distillation) | much faster |
 #
 # ## 6. Exercises
 #

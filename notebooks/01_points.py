@@ -218,7 +218,7 @@ assert torch.allclose(w, out.part_embeddings)
 # part embedding with every other by cosine similarity, ordered part by part. Bright blocks
 # on the diagonal: the same part looks alike across images, different parts differ — even
 # before training, because the constants are random and independent. Training sharpens
-# this (lesson 06 shows it with T-SNE, as in the paper's Fig. 13).
+# this (lesson 07 shows it with T-SNE, as in the paper's Fig. 13).
 
 # %%
 with torch.no_grad():

@@ -283,7 +283,7 @@ plt.show()
 # \mathcal{L}(\mathcal{G}) = \mathcal{L}_\text{GAN}(\mathcal{G}) + \lambda_\text{con}\mathcal{L}_\text{con}(\mathcal{G}) + \lambda_\text{area}\mathcal{L}_\text{area}(\mathcal{G}).$$
 #
 # Here are the generator's terms for a batch from the course generator and a fresh, untrained
-# discriminator (lesson 07 trains them; `ganseg_lib.training.gan` holds the steps).
+# discriminator (lesson 08 trains them; `ganseg_lib.training.gan` holds the steps).
 
 # %%
 g, trained = course.course_generator()

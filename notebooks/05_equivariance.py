@@ -27,8 +27,8 @@
 #    the coarsest grid are exact;
 # 4. build a small zero-padded stack with a fixed margin, as in the paper, find where it leaks
 #    absolute position, and compare it with valid convolutions and planned margins;
-# 5. derive eq. 21 from eq. 20 and check eq. 21 and eq. 25 by finite differences on the
-#    library's positional encoding and heatmaps.
+#
+# Lesson 06 states the same property as a derivative (eq. 21-25).
 #
 # **Runtime:** 30-60 s on a 2-core CPU in either mode (no training; the small models stay on the
 # CPU, so a GPU changes nothing).
@@ -110,9 +110,7 @@ from torch import nn
 from ganseg_lib import Latents, course, viz
 from ganseg_lib.course.exercises import lesson05 as ex
 from ganseg_lib.coords import make_grid
-from ganseg_lib.model.layers import LEAK, RelativePositionalEncoding, crop, embedding_map, init_weights
-from ganseg_lib.model.masks import heatmaps
-from ganseg_lib.model.points import part_centers_and_scales
+from ganseg_lib.model.layers import LEAK, RelativePositionalEncoding, crop, init_weights
 
 print(course.describe_runtime())
 
@@ -422,152 +420,7 @@ print("mask stack input margins per level:", g.level2.margins, "| foreground:", 
       "| background:", g.background.margins)
 
 # %% [markdown]
-# ## 5. Eq. 21: the same statement as a derivative
-#
-# Divide eq. 20 by $\Delta\mathbf{t}$ and let it go to zero (each axis separately):
-#
-# $$-\frac{\partial \mathbf{I}(\mathbf{p}, \mathbf{x})}{\partial \mathbf{p}} = \frac{\partial \mathbf{I}(\mathbf{p}, \mathbf{x})}{\partial \mathbf{x}}. \tag{21}$$
-#
-# Moving the point a little to the right changes the value at $\mathbf{p}$ exactly as moving
-# the pixel a little to the *left* would. Its general solution is any function of
-# $\mathbf{p} - \mathbf{x}$ alone — which is why the library feeds the network only relative
-# positions: the heatmaps $\exp(-\lVert\mathbf{p} - \mathbf{x}_k\rVert^2 / \sigma_k^2)$ and the
-# encoding $\sin/\cos(\pi\,\mathrm{FC}(\mathbf{p} - \mathbf{x}))$.
-#
-# We check eq. 21 on a small function built from the library's pieces: one point, its
-# relative encoding read out by a fixed random vector, plus a heatmap around it,
-#
-# $$I(\mathbf{p}, \mathbf{x}) = \mathbf{a}^\top \mathbf{M}^{(0)}(\mathbf{p}; \mathbf{x}) + 2\, H(\mathbf{p}; \mathbf{x}, \sigma),$$
-#
-# and take both derivatives by central finite differences in float64.
-
-# %%
-torch.manual_seed(1)
-enc1 = RelativePositionalEncoding(n_points=1, channels=8).double().requires_grad_(False)
-readout = torch.randn(8, dtype=torch.float64)
-SIGMA = torch.tensor([[0.4]], dtype=torch.float64)
-
-
-def feature(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """I(p, x) for pixel positions p (N, 2) and one point x (2,): (N,)."""
-    grid = p.view(-1, 1, 2)  # the N pixels as an (N, 1) grid
-    m0 = enc1(x.view(1, 1, 2), grid)[0, :, :, 0]  # (8, N)
-    h = heatmaps(x.view(1, 1, 2), SIGMA, grid)[0, 0, :, 0]  # (N,)
-    return readout @ m0 + 2.0 * h
-
-
-def central_grad(f, v: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
-    """Gradient of a function of v (2,) returning (N,), by central differences: (N, 2)."""
-    cols = []
-    for i in range(v.numel()):
-        step = torch.zeros_like(v)
-        step[i] = eps
-        cols.append((f(v + step) - f(v - step)) / (2 * eps))
-    return torch.stack(cols, dim=-1)
-
-
-x0 = torch.tensor([0.3, 0.05], dtype=torch.float64)
-p0 = torch.tensor([[0.1, -0.2]], dtype=torch.float64)
-dI_dp = central_grad(lambda q: feature(q.view(1, 2), x0), p0[0])[0]
-dI_dx = central_grad(lambda q: feature(p0, q), x0)[0]
-print("-dI/dp =", [round(v, 6) for v in (-dI_dp).tolist()], "| dI/dx =", [round(v, 6) for v in dI_dx.tolist()])
-eq21_residual = (dI_dp + dI_dx).abs().max().item()
-print(f"eq. 21 residual {eq21_residual:.1e} (central differences are accurate to ~eps^2 = 1e-10)")
-
-# %% [markdown]
-# Now the same along a whole row of pixels, and — for contrast — for a feature that also sees
-# the absolute position, like the constant input of StyleGAN or a "CoordConv" coordinate
-# channel would: $I_\text{abs}(\mathbf{p}, \mathbf{x}) = I(\mathbf{p}, \mathbf{x}) + \sin(2 p_x)$.
-
-# %%
-row = torch.stack((torch.linspace(-1, 1, 201, dtype=torch.float64), torch.full((201,), -0.2, dtype=torch.float64)), -1)
-shift = torch.tensor([0.25, 0.0], dtype=torch.float64)
-
-
-def feature_abs(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    return feature(p, x) + torch.sin(2.0 * p[:, 0])
-
-
-def row_derivatives(f):
-    """-dI/dp_x at every pixel of the row (by moving the row) and dI/dx_x (by moving the point)."""
-    eps = 1e-5
-    e = torch.tensor([eps, 0.0], dtype=torch.float64)
-    minus_dp = -(f(row + e, x0) - f(row - e, x0)) / (2 * eps)
-    dx = (f(row, x0 + e) - f(row, x0 - e)) / (2 * eps)
-    return minus_dp, dx
-
-
-rel_dp, rel_dx = row_derivatives(feature)
-abs_dp, abs_dx = row_derivatives(feature_abs)
-px = row[:, 0]
-fig = viz.curve_panels(
-    {"I along a row (eq. 20)": {"point at x": (px, feature(row, x0)), "point at x + 0.25": (px, feature(row, x0 + shift))},
-     "relative features: eq. 21 holds": {"-dI/dp_x": (px, rel_dp), "dI/dx_x": (px, rel_dx)},
-     "with an absolute term: it fails": {"-dI/dp_x": (px, abs_dp), "dI/dx_x": (px, abs_dx)}},
-    xlabel="pixel position p_x", title="moving the point moves the curve; only relative features obey eq. 21")
-plt.show()
-print(f"max |residual| along the row: relative {(rel_dp - rel_dx).abs().max():.1e}, "
-      f"with the absolute term {(abs_dp - abs_dx).abs().max():.2f}")
-
-# %% [markdown]
-# Left: moving the point by 0.25 moves the whole curve by 0.25 (eq. 20). Middle: the two
-# derivatives are the same curve (eq. 21). Right: the absolute term adds $2\cos(2p_x)$ to
-# $\partial I / \partial \mathbf{p}$ and nothing to $\partial I / \partial \mathbf{x}$.
-#
-# **Many points (eq. 22-25).** With $K$ parts, each pixel may feel several points. Assuming the
-# feature is a sum of per-part contributions (eq. 23, which is how $\mathbf{W}_\text{mask} =
-# \sum_k \mathbf{H}_k \mathbf{w}_k$ is built), moving every point by $\Delta\mathbf{t}$ moves
-# the picture, and in the limit
-#
-# $$\frac{\partial \mathbf{I}(\mathbf{p}, \mathbf{X})}{\partial \mathbf{p}} = -\sum_{k=1}^{K} \frac{\partial \mathbf{I}_k(\mathbf{p}, \mathbf{X})}{\partial \mathbf{x}_k}. \tag{25}$$
-#
-# We check it over a whole grid on the real inputs of the mask stack: our sample's points,
-# centres, scales and embeddings, $\mathbf{W}_\text{mask}$ from the library's `heatmaps` and
-# `embedding_map`, plus the mask stack's own starting tensor $\mathbf{M}^{(0)}$ (eq. 5), read
-# out by fixed random vectors. The left side comes from moving the grid, the right side from
-# moving all $K n_\text{per}$ points at once (a directional derivative of the sum over $k$).
-
-# %%
-torch.manual_seed(2)
-start64 = copy.deepcopy(g.level2.start).double().requires_grad_(False)  # the mask stack's relative encoding, eq. 5
-emb64 = out.part_embeddings.double()
-read_w = torch.randn(emb64.shape[-1], dtype=torch.float64)
-read_m = torch.randn(start64.fc.out_features * 2, dtype=torch.float64)
-
-
-def mask_stack_inputs(points: torch.Tensor, grid: torch.Tensor) -> torch.Tensor:
-    """A scalar per pixel from the mask stack's inputs: read_w . W_mask(p) + read_m . M0(p), (H, W)."""
-    centers, scales = part_centers_and_scales(points, cfg.scale)
-    w_mask = embedding_map(heatmaps(centers, scales, grid, cfg.heatmap), emb64)[0]  # (D, H, W), eq. 4
-    m0 = start64(points.flatten(1, 2), grid)[0]  # (C, H, W), eq. 5
-    return torch.einsum("d,dhw->hw", read_w, w_mask) + torch.einsum("c,chw->hw", read_m, m0)
-
-
-pts64 = out.points.double()
-grid64 = make_grid(S, 0, dtype=torch.float64)
-eps = 1e-6
-with torch.no_grad():
-    lhs, rhs = [], []
-    for axis in range(2):
-        e = torch.zeros(2, dtype=torch.float64)
-        e[axis] = eps
-        lhs.append((mask_stack_inputs(pts64, grid64 + e) - mask_stack_inputs(pts64, grid64 - e)) / (2 * eps))
-        rhs.append(-(mask_stack_inputs(pts64 + e, grid64) - mask_stack_inputs(pts64 - e, grid64)) / (2 * eps))
-eq25_residual = max((a - b).abs().max().item() for a, b in zip(lhs, rhs))
-scale25 = max(a.abs().max().item() for a in lhs)
-fig = viz.map_row({"dI/dp_x (grid moved)": lhs[0], "-sum_k dI/dx_k (points)": rhs[0],
-                   "difference": lhs[0] - rhs[0]}, cmap="RdBu_r", vmin=-scale25, vmax=scale25, colorbar=True,
-                  title=f"eq. 25, x-components, over the whole image (max residual {eq25_residual:.1e})",
-                  panel_inches=2.6)
-plt.show()
-
-# %% [markdown]
-# Both sides agree to finite-difference accuracy at every pixel. The convolutions that follow
-# keep the property (Appendix E, "Convolution"): a 3x3 conv at $\mathbf{p}$ reads
-# $\mathbf{p} + \Delta\mathbf{p}$, still a function of the differences — as long as it never
-# reads a made-up border value, which is what section 4 was about.
-#
-# ## 6. Exercises
+# ## 5. Exercises
 #
 # **Exercise 5.1 — the shift error.** Write `shift_error(before, after, sx, sy)`: two maps
 # $(\dots, H, W)$ where `after` should be `before` moved right by `sx` and down by `sy` whole
@@ -584,36 +437,7 @@ def shift_error(before: torch.Tensor, after: torch.Tensor, sx: int, sy: int) -> 
 ex.check_shift_error(shift_error)
 
 # %% [markdown]
-# **Exercise 5.2 — central differences.** Write `central_difference(f, v, eps)`: the gradient of a
-# scalar function `f` at a vector `v` (1-D tensor), one coordinate at a time, with the symmetric
-# difference $(f(v + \epsilon e_i) - f(v - \epsilon e_i)) / 2\epsilon$. Do not change `v`.
-
-# %%
-def central_difference(f, v: torch.Tensor, eps: float) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError
-
-
-# %%
-ex.check_central_difference(central_difference)
-
-# %% [markdown]
-# **Exercise 5.3 — design an equivariant feature.** Write `my_feature(p, x)` for pixel positions
-# `p` and points `x`, both $(N, 2)$, returning $(N,)$: any feature you like that depends on both
-# and satisfies eq. 21 (the check uses autograd at 64 random pairs). Then add a term that breaks
-# it and watch the check say why.
-
-# %%
-def my_feature(p: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    # YOUR CODE HERE
-    raise NotImplementedError
-
-
-# %%
-ex.check_equivariant_feature(my_feature)
-
-# %% [markdown]
-# **Exercise 5.4 — which shifts are exact?** A 64-px generator whose coarsest level is 16 px
+# **Exercise 5.2 — which shifts are exact?** A 64-px generator whose coarsest level is 16 px
 # (the `cpu-small` preset). Which shifts of all points and background, in whole output pixels
 # from 1 to 12, give *exact* equivariance? Replace `...` with a list.
 
@@ -623,8 +447,7 @@ exact_shifts = ...  # YOUR ANSWER HERE
 # %%
 ex.check_exact_shifts(exact_shifts)
 
-# %% [markdown]
-# ## 7. Lesson check
+# ## 6. Lesson check
 
 # %%
 # eq. 20 for the generator: a whole coarse pixel moves every output exactly (float64)
@@ -641,10 +464,6 @@ assert torch.equal(no_bg.background, base64.background)
 assert valid_err.max() < 1e-12
 assert padded_errs[10].max() > 1e-8 and 0 < leak_band(padded_errs[10]) < 14
 assert padded_errs[1].max() > padded_errs[10].max()
-# eq. 21 and eq. 25 by finite differences
-assert eq21_residual < 1e-8
-assert (rel_dp - rel_dx).abs().max() < 1e-7 and (abs_dp - abs_dx).abs().max() > 0.1
-assert eq25_residual < 1e-5 * max(1.0, scale25)
 # the widget's drawing function reacts to its controls
 figs = [draw_move(sx=0), draw_move(mode="one part", part=K - 1, sx=-2, sy=3, move_background=False)]
 panels = [f.axes[1].images[0].get_array() for f in figs]  # "after: masks"
@@ -664,13 +483,9 @@ print("lesson 05 checks passed")
 # * Zero padding plus a fixed margin (the paper) leaks absolute position in a border band
 #   unless the margin outgrows a band that doubles with every up-sampling; valid convolutions
 #   with margins planned backwards (`layers.plan_margins`) never read a made-up value.
-# * Eq. 21, $-\partial\mathbf{I}/\partial\mathbf{p} = \partial\mathbf{I}/\partial\mathbf{x}$, is
-#   eq. 20 in the limit; it holds for any function of $\mathbf{p} - \mathbf{x}$, which is
-#   why heatmaps and the positional encoding use only relative positions (and eq. 25 for many
-#   points holds on the mask stack's real inputs).
 #
-# **Next — lesson 06:** what a *trained* generator has learned about its parts: the part
-# embeddings $\mathbf{w}_k$, visualised with T-SNE as in the paper's Fig. 13.
+# **Next — lesson 06:** the same property as a derivative (eq. 21), why it forces relative
+# positions, and the many-point version (eq. 25) checked on the mask stack's inputs.
 
 # %% [markdown]
 # ## Review questions
@@ -713,20 +528,7 @@ print("lesson 05 checks passed")
 #
 # </details>
 #
-# **4.** Show that any feature $I(\mathbf{p}, \mathbf{x}) = f(\mathbf{p} - \mathbf{x})$ satisfies
-# eq. 21, and compute by how much $I_\text{abs} = I + \sin(2 p_x)$ violates it.
-#
-# <details><summary>Answer</summary>
-#
-# By the chain rule, $\partial I/\partial \mathbf{p} = f'(\mathbf{p} - \mathbf{x})$ and $\partial
-# I/\partial \mathbf{x} = -f'(\mathbf{p} - \mathbf{x})$, so $-\partial I/\partial\mathbf{p} =
-# \partial I/\partial\mathbf{x}$. The absolute term adds $2\cos(2p_x)$ to $\partial I/\partial
-# p_x$ and nothing to $\partial I/\partial x_x$, so the two sides differ by $2\cos(2p_x)$, the gap
-# in the right-hand panel.
-#
-# </details>
-#
-# **5.** With zero padding and a fixed margin $M$ at every level, why does the margin needed to
+# **4.** With zero padding and a fixed margin $M$ at every level, why does the margin needed to
 # keep the image clean grow with the depth of the network?
 #
 # <details><summary>Answer</summary>
@@ -749,10 +551,6 @@ print("lesson 05 checks passed")
 #   zero-padding margin without a leaking band move, while the valid stack's planned margins
 #   simply grow (extend `margin_sweep` if no margin up to 14 is clean). The lesson check is
 #   written for the default values.
-# * In the eq. 21 cell add a term that depends on the point alone, e.g. `+ x[0] ** 2` inside
-#   `feature`, and see which side of eq. 21 it changes. Then try exercise 5.3 with it.
-# * Change `SIGMA`, `x0` or `p0` in section 5 and check that the eq. 21 residual stays at
-#   finite-difference accuracy.
 #
-# **Next:** lesson 06 looks at what the parts' embeddings $\mathbf{w}_k$ of a trained generator
-# look like, with T-SNE as in the paper's Fig. 13.
+# **Next:** lesson 06 states eq. 20 as a derivative (eq. 21) and checks it, and its
+# many-point form (eq. 25), by finite differences.

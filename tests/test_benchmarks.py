@@ -82,7 +82,7 @@ def test_bench_procs_refuses_a_batch_that_does_not_split():
 
 def test_gpu_check_runs_its_whole_plumbing_on_the_cpu(tmp_path):
     """`gpu_check --device cpu --quick`: every part (agreement, the four speed variants including
-    bfloat16 autocast and a compiled one, the lesson-07 training) runs and lands in the JSON."""
+    bfloat16 autocast and a compiled one, the lesson-08 training) runs and lands in the JSON."""
     from benchmarks import gpu_check
     out = tmp_path / "gpu-check.json"
     report = gpu_check.main(["--device", "cpu", "--quick", "--out", str(out)])

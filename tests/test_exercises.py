@@ -100,3 +100,15 @@ def test_the_reasoning_hints_of_lessons_03_and_04_fire_for_the_mistakes_they_nam
     cone_as_disc = lambda sigma, size, kind: math.pi * sigma ** 2 * (size / 2) ** 2  # noqa: E731
     with pytest.raises(ExerciseError, match="disc the cone stands on"):
         check(cone_as_disc)
+
+
+def test_the_heatmap_gradient_hints_fire_for_the_mistakes_they_name():
+    """6.1: dH/dp instead of dH/dx, and the 2 sigma^2 Gaussian, each get their own hint."""
+    from ganseg_lib.course.exercises import lesson06
+
+    check = lesson06.check_heatmap_grad_x
+    with pytest.raises(ExerciseError, match="dH/dp"):
+        check(check.mistake())
+    right = check.solution()
+    with pytest.raises(ExerciseError, match="2 sigma"):
+        check(lambda p, x, sigma: right(p, x, sigma) / 2)

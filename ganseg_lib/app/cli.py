@@ -31,7 +31,7 @@ from ..training.state import CHECKPOINT, load_gan
 from ..viz import loss_curves, save_figure
 from .data import CLIError, check_size, evaluation_splits, load_split
 from .demo import run_demo
-from .shipped import export_course_checkpoint
+from .shipped import export_course_checkpoint, export_snapshots
 
 DEMO_DIR = Path("runs") / "demo"
 # config fields a resumed run may change (branching a run with other loss weights, say)
@@ -123,6 +123,13 @@ def _plot_log(run: Path) -> None:
 # course checkpoints
 
 def cmd_export(args) -> int:
+    if args.snapshots:
+        written = export_snapshots(Path(args.run), args.snapshots, Path(args.folder), args.domain, args.command or "")
+        for path in written:
+            print(f"wrote {path} ({path.stat().st_size / 2**20:.2f} MB)")
+        return 0
+    if not args.out:
+        raise CLIError("export needs --out FILE.pt (or --snapshots STEP ... for generator-only snapshots)")
     info = export_course_checkpoint(Path(args.run), Path(args.out), domain=args.domain, command=args.command or "")
     print(json.dumps(info["reproduce"]["metrics"], indent=2))
     print(f"wrote {args.out} ({Path(args.out).stat().st_size / 2**20:.1f} MB), sha256 {info['sha256']}")
@@ -187,9 +194,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("export", help="bundle a run into a small course checkpoint")
     x.add_argument("--run", required=True)
-    x.add_argument("--out", required=True)
+    x.add_argument("--out", help="the course checkpoint to write, e.g. checkpoints/faces-32.pt")
     x.add_argument("--domain", required=True, help="synthetic domain of the fixed reproduction set, e.g. faces")
     x.add_argument("--command", help="the command that made the run, recorded in the checkpoint")
+    x.add_argument("--snapshots", nargs="+", type=int, metavar="STEP",
+                   help="instead: write the EMA generator at these steps (the run's checkpoint_stepNNNNNN.pt, "
+                        "kept by train --keep-every) to FOLDER/snapshots/")
+    x.add_argument("--folder", default="checkpoints", help="with --snapshots: the checkpoints folder (SHA256SUMS)")
     x.set_defaults(func=cmd_export)
 
     m = sub.add_parser("demo", help="synthetic faces -> GAN -> segmenter -> metrics, end to end")

@@ -15,6 +15,12 @@ against AVX-512, other thread counts) in the last bits, which moves a rare pixel
 while a changed renderer or model moves many pixels or many levels.
 
     python -m ganseg_lib.app.shipped --rerecord checkpoints/*.pt   # after an intended change
+
+*Snapshots* (kind "snapshot") are the EMA generator alone at earlier steps of a shipped run, in
+`checkpoints/snapshots/<domain>-<size>-stepNNNNNN.pt` (float16, about 0.2 MB at `cpu-tiny`),
+for showing how parts emerge; `SHA256SUMS` lists them too and `load_snapshot` checks the hash.
+`ganseg export --run RUN --snapshots 250 1000 ...` writes them from the run's
+`checkpoint_stepNNNNNN.pt` files (kept by `ganseg train --keep-every`).
 """
 from __future__ import annotations
 
@@ -131,6 +137,22 @@ def reproduction_set(domain: str, size: int, n_train: int = REPRO_TRAIN, n_test:
     return part(slice(0, n_train)), part(slice(n_train, None)), prints
 
 
+def check_sha256(path: Path, expected: str, where: str) -> None:
+    """Raise CheckpointError unless the file's SHA-256 is `expected` (recorded in `where`)."""
+    actual = sha256_file(path)
+    if actual != expected:
+        raise CheckpointError(f"{path} has SHA-256 {actual[:12]}..., but {where} records {expected[:12]}...: "
+                              f"the file was changed or damaged")
+
+
+def _ema_generator(ck: dict) -> tuple:
+    """(config, float32 EMA generator) of a loaded course or snapshot checkpoint."""
+    cfg = from_dict(ck["config"])
+    g = Generator(cfg)
+    g.load_state_dict(state_to_float(ck["g_ema"]))
+    return cfg, g
+
+
 def load_course_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu",
                            check_sha: bool = True) -> tuple:
     """(config, EMA generator in eval mode, segmenter in eval mode) from a course checkpoint.
@@ -141,15 +163,9 @@ def load_course_checkpoint(path: str | os.PathLike, device: str | torch.device =
     path = Path(path)
     record = metrics_path(path)
     if check_sha and record.exists() and path.exists():
-        expected = json.loads(record.read_text())["sha256"]
-        actual = sha256_file(path)
-        if actual != expected:
-            raise CheckpointError(f"{path} has SHA-256 {actual[:12]}..., but {record.name} records "
-                                  f"{expected[:12]}...: the file was changed or damaged")
+        check_sha256(path, json.loads(record.read_text())["sha256"], record.name)
     ck = load_checkpoint(path, "course")
-    cfg = from_dict(ck["config"])
-    g = Generator(cfg)
-    g.load_state_dict(state_to_float(ck["g_ema"]))
+    cfg, g = _ema_generator(ck)
     seg = build_segmenter(cfg)
     seg.load_state_dict(state_to_float(ck["segmenter"]))
     return cfg, g.to(device).eval().requires_grad_(False), seg.to(device).eval()
@@ -210,6 +226,62 @@ def export_course_checkpoint(run: Path, out: Path, domain: str, command: str = "
     return info
 
 
+SNAPSHOTS = "snapshots"  # sub-folder of the checkpoints folder
+
+
+def snapshot_name(domain: str, size: int, step: int) -> str:
+    return f"{domain}-{size}-step{step:06d}.pt"
+
+
+def recorded_sums(folder: Path) -> dict[str, str]:
+    """{path relative to `folder`: SHA-256} from folder/SHA256SUMS (empty when there is none)."""
+    sums = folder / "SHA256SUMS"
+    if not sums.exists():
+        return {}
+    return {name: digest for digest, name in (line.split() for line in sums.read_text().splitlines() if line.strip())}
+
+
+def export_snapshots(run: Path, steps: list[int], folder: Path, domain: str, command: str = "") -> list[Path]:
+    """Write the EMA generator of run/checkpoint_stepNNNNNN.pt for each step into folder/snapshots/."""
+    out_dir = folder / SNAPSHOTS
+    sources = [run / f"checkpoint_step{step:06d}.pt" for step in steps]
+    missing = [p.name for p in sources if not p.exists()]
+    if missing:
+        raise CheckpointError(f"{run} has no {', '.join(missing)}: train with --keep-every N so that every "
+                              f"snapshot step is a multiple of N")
+    written = []
+    for path in sources:
+        cfg, g_ema, gan = load_gan(path)
+        source = {"command": command, "commit": _git_commit(), "gan_steps": int(gan["step"]),
+                  "gan_minutes": round(gan["elapsed"] / 60, 1), "data": gan["data"]}
+        out = out_dir / snapshot_name(domain, cfg.generator.image_size, int(gan["step"]))
+        out_dir.mkdir(parents=True, exist_ok=True)
+        save_checkpoint(out, {"config": gan["config"], "g_ema": state_to_half(g_ema.state_dict()), "source": source},
+                        "snapshot")
+        written.append(out)
+    _update_sums(folder)
+    return written
+
+
+def shipped_snapshots(domain: str, size: int, folder: Path) -> list[Path]:
+    """The snapshots of `domain` at `size` px in folder/snapshots/, by step."""
+    return sorted((folder / SNAPSHOTS).glob(f"{domain}-{size}-step*.pt"))
+
+
+def load_snapshot(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple:
+    """(config, EMA generator in eval mode, GAN step) of a snapshot; its SHA-256 must match SHA256SUMS."""
+    path = Path(path)
+    folder = path.parent.parent
+    expected = recorded_sums(folder).get(f"{SNAPSHOTS}/{path.name}")
+    if expected is None:
+        raise CheckpointError(f"{path} is not listed in {folder / 'SHA256SUMS'}; export it with ganseg export "
+                              f"--snapshots")
+    check_sha256(path, expected, "SHA256SUMS")
+    ck = load_checkpoint(path, "snapshot")
+    cfg, g = _ema_generator(ck)
+    return cfg, g.to(device).eval().requires_grad_(False), int(ck["source"]["gan_steps"])
+
+
 def _git_commit() -> str:
     """The source tree's commit, when it is a git checkout (presets may change later)."""
     try:
@@ -221,7 +293,8 @@ def _git_commit() -> str:
 
 
 def _update_sums(folder: Path) -> None:
-    lines = [f"{sha256_file(p)}  {p.name}" for p in sorted(folder.glob("*.pt"))]
+    files = sorted(folder.glob("*.pt")) + sorted((folder / SNAPSHOTS).glob("*.pt"))
+    lines = [f"{sha256_file(p)}  {p.relative_to(folder).as_posix()}" for p in files]
     atomic_write_text(folder / "SHA256SUMS", "\n".join(lines) + "\n")
 
 

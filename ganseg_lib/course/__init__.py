@@ -20,7 +20,7 @@ import matplotlib.pyplot as plt
 import torch
 
 from ..app.data import synthetic_images
-from ..app.shipped import load_course_checkpoint
+from ..app.shipped import load_course_checkpoint, load_snapshot, shipped_snapshots
 from ..checkpoint import load_checkpoint
 from ..config import GANSegConfig, apply_overrides, from_dict, get_preset
 from ..model import Generator
@@ -50,7 +50,7 @@ def default_device() -> torch.device:
 # The course's training recipe: the one the shipped faces checkpoint was trained with
 # (checkpoints/README.md), on top of a preset. The presets keep the paper's Table-4 weight
 # lambda_con = 10; eq. 26 with C_con = 1.25 would give 5 for K = 4; the shipped run used 3
-# (lessons 07 and 09 say why). Lessons 07 and 09 train with it.
+# (lessons 08 and 10 say why). Lessons 08 and 10 train with it.
 COURSE_RECIPE: tuple[str, ...] = ("loss.lambda_con=3",)
 
 
@@ -70,7 +70,7 @@ class LiveRun:
 
 
 def live_run(device: torch.device | str | None = None) -> LiveRun:
-    """What lesson 07 trains and lesson 08 distils on `device` (default: `default_device()`).
+    """What lesson 08 trains and lesson 09 distils on `device` (default: `default_device()`).
 
     CPU: 32-px `cpu-tiny` at its batch 16 and the segmenter's own batch. CUDA: 64-px
     `cpu-small` at batch 64 with bfloat16 autocast, and segmenter batch 128: the cells keep
@@ -139,6 +139,19 @@ def shipped_checkpoint(domain: str = "faces"):
     pattern = re.compile(rf"{re.escape(domain)}-(\d+)\.pt")
     found = [(int(m.group(1)), p) for p in folder.glob("*.pt") if (m := pattern.fullmatch(p.name))]
     return max(found)[1] if found else None
+
+
+def snapshot_generators(domain: str = "faces", size: int = 32) -> dict[int, Generator]:
+    """{GAN step: EMA generator} of the shipped training snapshots (`checkpoints/snapshots/`), by step.
+
+    Empty when none are shipped (or GANSEG_CHECKPOINTS names a folder without them).
+    """
+    folder = Path(os.environ.get("GANSEG_CHECKPOINTS") or repo_root() / "checkpoints")
+    found = {}
+    for path in shipped_snapshots(domain, size, folder):
+        _, g, step = load_snapshot(path)
+        found[step] = g
+    return dict(sorted(found.items()))
 
 
 def course_generator(preset: str = "cpu-small", domain: str = "faces", seed: int = 0):

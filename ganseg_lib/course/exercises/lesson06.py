@@ -1,173 +1,104 @@
-"""Checks for lesson 06 (part embeddings, T-SNE, and how to measure their separation; Appendix D)."""
+"""Checks for lesson 06 (equivariance as a derivative: eq. 21-25, the heatmap's gradient in closed form)."""
 from __future__ import annotations
+
+import math
 
 import torch
 
-from . import Exercise, expect_close, fail
-
-
-def _clusters(seed: int, n_per: int = 30, n_classes: int = 4, dim: int = 6, spread: float = 1.3):
-    g = torch.Generator().manual_seed(seed)
-    centres = torch.randn(n_classes, dim, generator=g, dtype=torch.float64) * 2.0
-    labels = torch.arange(n_classes).repeat_interleave(n_per)
-    x = centres[labels] + spread * torch.randn(len(labels), dim, generator=g, dtype=torch.float64)
-    return x, labels
-
-
-def _reference_knn(x: torch.Tensor, labels: torch.Tensor, k: int) -> float:
-    dist = torch.cdist(x, x)
-    dist.fill_diagonal_(float("inf"))
-    nearest = dist.topk(k, largest=False).indices  # (N, k)
-    votes = torch.nn.functional.one_hot(labels[nearest], int(labels.max()) + 1).sum(dim=1)  # (N, C)
-    predicted = votes.argmax(dim=1)  # ties go to the smallest label
-    return (predicted == labels).double().mean().item()
+from ...model.masks import heatmaps
+from . import Exercise, expect_tensor, fail
 
 
 # --------------------------------------------------------------------------------------------
-# 6.1 leave-one-out k-nearest-neighbour accuracy
+# 6.1 the Gaussian heatmap's gradient with respect to its point, in closed form
 
-def _verify_knn(fn) -> None:
-    title = "6.1 k-NN accuracy"
-    x, labels = _clusters(61)
-    before = x.clone()
-    value = fn(x, labels, 5)
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        fail(title, f"return one number, the fraction of points classified right; got {type(value).__name__}.")
-    if not torch.equal(x, before):
-        fail(title, "your function changed its input; work on copies (e.g. fill_diagonal_ on a new matrix).")
-    if not 0.0 <= value <= 1.0:
-        fail(title, f"an accuracy is a fraction between 0 and 1, got {value:.3g}.")
-    ref = _reference_knn(x, labels, 5)
-    dist = torch.cdist(x, x)
-    with_self = labels[dist.topk(5, largest=False).indices]
-    with_self_acc = (torch.nn.functional.one_hot(with_self, 4).sum(1).argmax(1) == labels).double().mean().item()
-    if abs(value - ref) > 1e-9 and abs(value - with_self_acc) < 1e-9:
-        fail(title, "each point counted itself among its neighbours: leave it out (its distance to itself is 0).")
-    expect_close(title, torch.tensor(value), torch.tensor(ref), "not the leave-one-out accuracy yet: for each "
-                 "point take the k nearest *other* points (Euclidean), predict their most frequent label (ties "
-                 "to the smallest label), and return the fraction predicted right.", atol=1e-9)
+def _autograd_grad_x(p: torch.Tensor, x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """dH/dx of the library's Gaussian heatmap at pixels p (N, 2), by autograd: (N, 2)."""
+    scale = torch.tensor([[sigma]], dtype=p.dtype)
+    return torch.autograd.functional.jacobian(lambda v: heatmaps(v.view(1, 1, 2), scale, p.view(-1, 1, 2)).flatten(), x)
 
 
-def _solution_knn():
-    def knn_accuracy(x, labels, k):
-        dist = torch.cdist(x, x)
-        dist.fill_diagonal_(float("inf"))
-        neighbours = labels[dist.topk(k, largest=False).indices]
-        votes = torch.nn.functional.one_hot(neighbours, int(labels.max()) + 1).sum(dim=1)
-        return (votes.argmax(dim=1) == labels).double().mean().item()
-    return knn_accuracy
+def _verify_grad_x(fn) -> None:
+    title = "6.1 heatmap gradient"
+    g = torch.Generator().manual_seed(61)
+    p = torch.rand(50, 2, generator=g, dtype=torch.float64) * 2 - 1
+    x = torch.tensor([0.2, -0.3], dtype=torch.float64)
+    for sigma in (0.25, 0.6):
+        out = expect_tensor(title, fn(p, x.clone(), sigma), (50, 2), "dH/dx at every pixel (N, 2)")
+        truth = _autograd_grad_x(p, x, sigma)
+        if torch.allclose(out, truth, atol=1e-9):
+            continue
+        if torch.allclose(out, -truth, atol=1e-9):
+            fail(title, "the sign is flipped: that is dH/dp, the derivative with respect to the pixel. Eq. 21 "
+                        "says the two differ by exactly a sign.")
+        if torch.allclose(out, truth / 2, atol=1e-9):
+            fail(title, "half the size: the library's Gaussian divides by sigma^2, not 2 sigma^2.")
+        if torch.allclose(out * sigma ** 2, truth, atol=1e-9) or torch.allclose(out, truth * sigma ** 2, atol=1e-9):
+            fail(title, "right direction, wrong scale: differentiate -r^2 / sigma^2 and keep the 1 / sigma^2.")
+        fail(title, f"not dH/dx yet (sigma {sigma}): differentiate exp(-||p - x||^2 / sigma^2) with the chain "
+                    f"rule; the result is the heatmap times a vector along p - x.")
 
 
-def _mistake_knn():
-    def knn_accuracy(x, labels, k):  # each point votes for itself
-        neighbours = labels[torch.cdist(x, x).topk(k, largest=False).indices]
-        votes = torch.nn.functional.one_hot(neighbours, int(labels.max()) + 1).sum(dim=1)
-        return (votes.argmax(dim=1) == labels).double().mean().item()
-    return knn_accuracy
+def _solution_grad_x():
+    def grad_x(p, x, sigma):
+        d = p - x
+        return 2.0 / sigma ** 2 * d * torch.exp(-d.pow(2).sum(-1, keepdim=True) / sigma ** 2)
+    return grad_x
 
 
-check_knn_accuracy = Exercise("6.1 k-NN accuracy", _verify_knn, _solution_knn, _mistake_knn)
+def _mistake_grad_x():
+    def grad_x(p, x, sigma):
+        d = p - x
+        return -2.0 / sigma ** 2 * d * torch.exp(-d.pow(2).sum(-1, keepdim=True) / sigma ** 2)
+    return grad_x
 
 
-# --------------------------------------------------------------------------------------------
-# 6.2 recover the part constants from samples alone (eq. 3 in log space)
-
-def _embeddings(seed: int):
-    g = torch.Generator().manual_seed(seed)
-    const = torch.randn(5, 8, generator=g, dtype=torch.float64)  # w_k^const
-    dynamic = torch.randn(40, 8, generator=g, dtype=torch.float64) * 3.0  # w^dynamic per image
-    return dynamic[:, None, :] * const[None], const
-
-
-def _verify_constants(fn) -> None:
-    title = "6.2 part constants from samples"
-    w, const = _embeddings(62)
-    result = fn(w)
-    if not isinstance(result, torch.Tensor) or tuple(result.shape) != (5, 8):
-        fail(title, f"return a (K, D) = (5, 8) tensor, got "
-                    f"{tuple(result.shape) if isinstance(result, torch.Tensor) else type(result).__name__}.")
-    log_c = const.abs().log()
-    target = log_c - log_c.mean(dim=0, keepdim=True)
-    uncentred = w.abs().log().mean(dim=0)
-    if torch.allclose(result.double(), uncentred, atol=1e-6):
-        fail(title, "the average of log|w_k| over images still contains the average of log|w_dynamic|; "
-                    "subtract, per image and dimension, the mean over parts first.")
-    expect_close(title, result.double(), target, "not yet: in log|w_k| = log|w_dynamic| + log|w_k^const| the "
-                 "first term is the same for every part of an image, so log|w_k| minus its mean over the K "
-                 "parts no longer depends on the image. Average that over images.", atol=1e-6)
-
-
-def _solution_constants():
-    def part_constants(w):
-        logs = w.abs().log()  # (N, K, D)
-        return (logs - logs.mean(dim=1, keepdim=True)).mean(dim=0)
-    return part_constants
-
-
-def _mistake_constants():
-    return lambda w: w.abs().log().mean(dim=0)
-
-
-check_part_constants = Exercise("6.2 part constants from samples", _verify_constants, _solution_constants,
-                                _mistake_constants)
+check_heatmap_grad_x = Exercise("6.1 heatmap gradient", _verify_grad_x, _solution_grad_x, _mistake_grad_x)
 
 
 # --------------------------------------------------------------------------------------------
-# 6.3 how many neighbours does a 2-D map keep?
+# 6.2 design a feature that satisfies eq. 21
 
-def _reference_overlap(high: torch.Tensor, low: torch.Tensor, k: int) -> float:
-    def neighbours(x):
-        d = torch.cdist(x, x)
-        d.fill_diagonal_(float("inf"))
-        return d.topk(k, largest=False).indices
-    a, b = neighbours(high), neighbours(low)
-    shared = (a[:, :, None] == b[:, None, :]).any(dim=2).sum(dim=1)
-    return (shared.double() / k).mean().item()
-
-
-def _verify_overlap(fn) -> None:
-    title = "6.3 neighbourhood overlap"
-    high, _ = _clusters(63, n_per=20)
-    g = torch.Generator().manual_seed(64)
-    low = high[:, :2] + 0.8 * torch.randn(len(high), 2, generator=g, dtype=torch.float64)
-    value = fn(high, low, 7)
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        fail(title, f"return one number between 0 and 1, got {type(value).__name__}.")
-    if abs(fn(high, high, 7) - 1.0) > 1e-9:
-        fail(title, "a map compared with itself must keep every neighbour (overlap 1); leave each point out "
-                    "of its own neighbour list in both spaces.")
-    expect_close(title, torch.tensor(value), torch.tensor(_reference_overlap(high, low, 7)),
-                 "not yet: for each point, count how many of its k nearest other points in the high-dimensional "
-                 "space are also among its k nearest in the 2-D map, divide by k, and average over points.",
-                 atol=1e-9)
+def _verify_equivariant_feature(fn) -> None:
+    title = "6.2 an equivariant feature"
+    g = torch.Generator().manual_seed(53)
+    p = (torch.rand(64, 2, generator=g, dtype=torch.float64) * 2 - 1).requires_grad_(True)
+    x = (torch.rand(64, 2, generator=g, dtype=torch.float64) * 2 - 1).requires_grad_(True)
+    value = fn(p, x)
+    if not isinstance(value, torch.Tensor) or tuple(value.shape) != (64,):
+        fail(title, f"feature(p, x) with p and x of shape (64, 2) should return shape (64,), got "
+                    f"{tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__}.")
+    if not torch.isfinite(value).all():
+        fail(title, "the feature has NaN or inf values.")
+    if not value.requires_grad:
+        fail(title, "the feature does not depend on p or x (or you detached it); use torch operations.")
+    dp, dx = torch.autograd.grad(value.sum(), (p, x), allow_unused=True)
+    if dp is None or dp.abs().max() < 1e-6:
+        fail(title, "the feature does not change with the pixel position p: a constant is trivially "
+                    "equivariant but useless. Make it depend on where p is relative to x.")
+    if dx is None or dx.abs().max() < 1e-6:
+        fail(title, "the feature does not change with the point x, so moving the point cannot move anything.")
+    if not torch.allclose(-dp, dx, atol=1e-8):
+        fail(title, "eq. 21 fails: -dI/dp differs from dI/dx somewhere. The feature reads p or x on its "
+                    "own; eq. 21 holds for functions of the difference p - x only.")
 
 
-def _solution_overlap():
-    def neighbourhood_overlap(high, low, k):
-        def neighbours(x):
-            d = torch.cdist(x, x)
-            d.fill_diagonal_(float("inf"))
-            return d.topk(k, largest=False).indices
-        a, b = neighbours(high), neighbours(low)
-        return ((a[:, :, None] == b[:, None, :]).any(dim=2).double().sum(dim=1) / k).mean().item()
-    return neighbourhood_overlap
+def _solution_equivariant_feature():
+    def feature(p, x):
+        d = p - x
+        return torch.exp(-d.pow(2).sum(-1) / 0.2) + torch.sin(math.pi * (0.7 * d[:, 0] - 0.4 * d[:, 1]))
+    return feature
 
 
-def _mistake_overlap():
-    def neighbourhood_overlap(high, low, k):  # compares neighbour lists position by position
-        def neighbours(x):
-            d = torch.cdist(x, x)
-            d.fill_diagonal_(float("inf"))
-            return d.topk(k, largest=False).indices
-        return (neighbours(high) == neighbours(low)).double().mean().item()
-    return neighbourhood_overlap
+def _mistake_equivariant_feature():
+    def feature(p, x):  # an absolute-position term sneaks in
+        d = p - x
+        return torch.exp(-d.pow(2).sum(-1) / 0.2) + 0.3 * p[:, 0]
+    return feature
 
 
-check_neighbourhood_overlap = Exercise("6.3 neighbourhood overlap", _verify_overlap, _solution_overlap,
-                                       _mistake_overlap)
+check_equivariant_feature = Exercise("6.2 an equivariant feature", _verify_equivariant_feature,
+                                     _solution_equivariant_feature, _mistake_equivariant_feature)
 
-EXERCISES = [check_knn_accuracy, check_part_constants, check_neighbourhood_overlap]
+
+EXERCISES = [check_heatmap_grad_x, check_equivariant_feature]

@@ -1,114 +1,173 @@
-"""Checks for lesson 07 (training: the EMA generator, and measuring sample diversity)."""
+"""Checks for lesson 07 (part embeddings, T-SNE, and how to measure their separation; Appendix D)."""
 from __future__ import annotations
 
-import copy
-
 import torch
-from torch import nn
 
-from ...training.gan import ema_update
 from . import Exercise, expect_close, fail
 
 
-# --------------------------------------------------------------------------------------------
-# 7.1 one EMA update
-
-def _verify_ema(fn) -> None:
-    title = "7.1 EMA update"
-    torch.manual_seed(71)
-    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
-    ema = copy.deepcopy(model)
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(torch.randn_like(p))
-    model_before = [p.detach().clone() for p in model.parameters()]
-    ema_params = [p.detach().clone() for p in ema.parameters()]
-    params = [p.detach().clone() for p in model.parameters()]
-    result = fn(ema_params, params, 0.9)
-    if not isinstance(result, (list, tuple)) or len(result) != len(params):
-        fail(title, f"return a list with one tensor per parameter ({len(params)}), got {type(result).__name__}.")
-    for r, p in zip(result, params):
-        if not isinstance(r, torch.Tensor) or r.shape != p.shape:
-            fail(title, "each returned tensor must have the shape of its parameter.")
-    if any(not torch.equal(a, b) for a, b in zip(params, model_before)):
-        fail(title, "you changed the model's parameters; only the EMA copy moves.")
-    ema_update(ema, model, 0.9)
-    swapped = [0.1 * e + 0.9 * p for e, p in zip(ema_params, params)]
-    if all(torch.allclose(r, s, atol=1e-6) for r, s in zip(result, swapped)):
-        fail(title, "the weights are swapped: the EMA keeps `decay` of its *own* value and takes only "
-                    "1 - decay of the new parameters, so it moves slowly.")
-    for r, e in zip(result, ema.parameters()):
-        expect_close(title, r, e.detach(), "not yet: ema <- decay * ema + (1 - decay) * params, elementwise, for "
-                     "every parameter.", atol=1e-6)
+def _clusters(seed: int, n_per: int = 30, n_classes: int = 4, dim: int = 6, spread: float = 1.3):
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.randn(n_classes, dim, generator=g, dtype=torch.float64) * 2.0
+    labels = torch.arange(n_classes).repeat_interleave(n_per)
+    x = centres[labels] + spread * torch.randn(len(labels), dim, generator=g, dtype=torch.float64)
+    return x, labels
 
 
-def _solution_ema():
-    def ema_step(ema_params, params, decay):
-        return [decay * e + (1 - decay) * p for e, p in zip(ema_params, params)]
-    return ema_step
-
-
-def _mistake_ema():
-    def ema_step(ema_params, params, decay):
-        return [(1 - decay) * e + decay * p for e, p in zip(ema_params, params)]
-    return ema_step
-
-
-check_ema_step = Exercise("7.1 EMA update", _verify_ema, _solution_ema, _mistake_ema)
+def _reference_knn(x: torch.Tensor, labels: torch.Tensor, k: int) -> float:
+    dist = torch.cdist(x, x)
+    dist.fill_diagonal_(float("inf"))
+    nearest = dist.topk(k, largest=False).indices  # (N, k)
+    votes = torch.nn.functional.one_hot(labels[nearest], int(labels.max()) + 1).sum(dim=1)  # (N, C)
+    predicted = votes.argmax(dim=1)  # ties go to the smallest label
+    return (predicted == labels).double().mean().item()
 
 
 # --------------------------------------------------------------------------------------------
-# 7.2 how far back does the EMA look?
+# 6.1 leave-one-out k-nearest-neighbour accuracy
 
-def _verify_horizon(answer) -> None:
-    title = "7.2 EMA horizon"
+def _verify_knn(fn) -> None:
+    title = "7.1 k-NN accuracy"
+    x, labels = _clusters(61)
+    before = x.clone()
+    value = fn(x, labels, 5)
     try:
-        value = float(answer)
+        value = float(value)
     except (TypeError, ValueError):
-        fail(title, "answer with one number of steps.")
-    if abs(value - 0.005) < 1e-9 or abs(value - 0.995) < 1e-9:
-        fail(title, "that is a weight, not a number of steps: sum n * (1 - b) * b^n over n = 0, 1, 2, ...")
-    if abs(value - 200) <= 1.5 and abs(value - 199) > 0.5:
-        fail(title, "close: 1 / (1 - b) = 200 is the usual rule of thumb; the mean age itself is b / (1 - b).")
-    if abs(value - 199) > 0.5:
-        fail(title, "not yet: a value from n steps ago has weight (1 - b) b^n in the EMA; its mean age is "
-                    "sum_n n (1 - b) b^n, a geometric series (differentiate sum_n b^n = 1 / (1 - b)).")
+        fail(title, f"return one number, the fraction of points classified right; got {type(value).__name__}.")
+    if not torch.equal(x, before):
+        fail(title, "your function changed its input; work on copies (e.g. fill_diagonal_ on a new matrix).")
+    if not 0.0 <= value <= 1.0:
+        fail(title, f"an accuracy is a fraction between 0 and 1, got {value:.3g}.")
+    ref = _reference_knn(x, labels, 5)
+    dist = torch.cdist(x, x)
+    with_self = labels[dist.topk(5, largest=False).indices]
+    with_self_acc = (torch.nn.functional.one_hot(with_self, 4).sum(1).argmax(1) == labels).double().mean().item()
+    if abs(value - ref) > 1e-9 and abs(value - with_self_acc) < 1e-9:
+        fail(title, "each point counted itself among its neighbours: leave it out (its distance to itself is 0).")
+    expect_close(title, torch.tensor(value), torch.tensor(ref), "not the leave-one-out accuracy yet: for each "
+                 "point take the k nearest *other* points (Euclidean), predict their most frequent label (ties "
+                 "to the smallest label), and return the fraction predicted right.", atol=1e-9)
 
 
-check_ema_horizon = Exercise("7.2 EMA horizon", _verify_horizon, lambda: 0.995 / 0.005, lambda: 200)
+def _solution_knn():
+    def knn_accuracy(x, labels, k):
+        dist = torch.cdist(x, x)
+        dist.fill_diagonal_(float("inf"))
+        neighbours = labels[dist.topk(k, largest=False).indices]
+        votes = torch.nn.functional.one_hot(neighbours, int(labels.max()) + 1).sum(dim=1)
+        return (votes.argmax(dim=1) == labels).double().mean().item()
+    return knn_accuracy
+
+
+def _mistake_knn():
+    def knn_accuracy(x, labels, k):  # each point votes for itself
+        neighbours = labels[torch.cdist(x, x).topk(k, largest=False).indices]
+        votes = torch.nn.functional.one_hot(neighbours, int(labels.max()) + 1).sum(dim=1)
+        return (votes.argmax(dim=1) == labels).double().mean().item()
+    return knn_accuracy
+
+
+check_knn_accuracy = Exercise("7.1 k-NN accuracy", _verify_knn, _solution_knn, _mistake_knn)
 
 
 # --------------------------------------------------------------------------------------------
-# 7.3 a diversity score that sees mode collapse
+# 6.2 recover the part constants from samples alone (eq. 3 in log space)
 
-def _verify_diversity(fn) -> None:
-    title = "7.3 diversity"
-    g = torch.Generator().manual_seed(73)
-    one = torch.rand(1, 3, 8, 8, generator=g) * 2 - 1  # a textured image
-    same = one.repeat(6, 1, 1, 1)
-    varied = torch.rand(6, 3, 8, 8, generator=g) * 2 - 1
-    for batch in (same, varied):
-        value = fn(batch)
-        try:
-            float(value)
-        except (TypeError, ValueError):
-            fail(title, f"return one number, got {type(value).__name__}.")
-    if abs(float(fn(same))) > 1e-6:
-        fail(title, "six copies of one textured image should score 0: you measured how much pixels vary "
-                    "*within* images (contrast). Take the spread across the batch, pixel by pixel.")
-    expect_close(title, torch.tensor(float(fn(varied))), varied.std(dim=0).mean(),
-                 "not yet: the standard deviation over the batch dimension at every pixel and channel "
-                 "(torch's default, unbiased), averaged over pixels and channels.", atol=1e-5)
+def _embeddings(seed: int):
+    g = torch.Generator().manual_seed(seed)
+    const = torch.randn(5, 8, generator=g, dtype=torch.float64)  # w_k^const
+    dynamic = torch.randn(40, 8, generator=g, dtype=torch.float64) * 3.0  # w^dynamic per image
+    return dynamic[:, None, :] * const[None], const
 
 
-def _solution_diversity():
-    return lambda images: images.std(dim=0).mean().item()
+def _verify_constants(fn) -> None:
+    title = "7.2 part constants from samples"
+    w, const = _embeddings(62)
+    result = fn(w)
+    if not isinstance(result, torch.Tensor) or tuple(result.shape) != (5, 8):
+        fail(title, f"return a (K, D) = (5, 8) tensor, got "
+                    f"{tuple(result.shape) if isinstance(result, torch.Tensor) else type(result).__name__}.")
+    log_c = const.abs().log()
+    target = log_c - log_c.mean(dim=0, keepdim=True)
+    uncentred = w.abs().log().mean(dim=0)
+    if torch.allclose(result.double(), uncentred, atol=1e-6):
+        fail(title, "the average of log|w_k| over images still contains the average of log|w_dynamic|; "
+                    "subtract, per image and dimension, the mean over parts first.")
+    expect_close(title, result.double(), target, "not yet: in log|w_k| = log|w_dynamic| + log|w_k^const| the "
+                 "first term is the same for every part of an image, so log|w_k| minus its mean over the K "
+                 "parts no longer depends on the image. Average that over images.", atol=1e-6)
 
 
-def _mistake_diversity():
-    return lambda images: images.std().item()
+def _solution_constants():
+    def part_constants(w):
+        logs = w.abs().log()  # (N, K, D)
+        return (logs - logs.mean(dim=1, keepdim=True)).mean(dim=0)
+    return part_constants
 
 
-check_diversity = Exercise("7.3 diversity", _verify_diversity, _solution_diversity, _mistake_diversity)
+def _mistake_constants():
+    return lambda w: w.abs().log().mean(dim=0)
 
-EXERCISES = [check_ema_step, check_ema_horizon, check_diversity]
+
+check_part_constants = Exercise("7.2 part constants from samples", _verify_constants, _solution_constants,
+                                _mistake_constants)
+
+
+# --------------------------------------------------------------------------------------------
+# 6.3 how many neighbours does a 2-D map keep?
+
+def _reference_overlap(high: torch.Tensor, low: torch.Tensor, k: int) -> float:
+    def neighbours(x):
+        d = torch.cdist(x, x)
+        d.fill_diagonal_(float("inf"))
+        return d.topk(k, largest=False).indices
+    a, b = neighbours(high), neighbours(low)
+    shared = (a[:, :, None] == b[:, None, :]).any(dim=2).sum(dim=1)
+    return (shared.double() / k).mean().item()
+
+
+def _verify_overlap(fn) -> None:
+    title = "7.3 neighbourhood overlap"
+    high, _ = _clusters(63, n_per=20)
+    g = torch.Generator().manual_seed(64)
+    low = high[:, :2] + 0.8 * torch.randn(len(high), 2, generator=g, dtype=torch.float64)
+    value = fn(high, low, 7)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        fail(title, f"return one number between 0 and 1, got {type(value).__name__}.")
+    if abs(fn(high, high, 7) - 1.0) > 1e-9:
+        fail(title, "a map compared with itself must keep every neighbour (overlap 1); leave each point out "
+                    "of its own neighbour list in both spaces.")
+    expect_close(title, torch.tensor(value), torch.tensor(_reference_overlap(high, low, 7)),
+                 "not yet: for each point, count how many of its k nearest other points in the high-dimensional "
+                 "space are also among its k nearest in the 2-D map, divide by k, and average over points.",
+                 atol=1e-9)
+
+
+def _solution_overlap():
+    def neighbourhood_overlap(high, low, k):
+        def neighbours(x):
+            d = torch.cdist(x, x)
+            d.fill_diagonal_(float("inf"))
+            return d.topk(k, largest=False).indices
+        a, b = neighbours(high), neighbours(low)
+        return ((a[:, :, None] == b[:, None, :]).any(dim=2).double().sum(dim=1) / k).mean().item()
+    return neighbourhood_overlap
+
+
+def _mistake_overlap():
+    def neighbourhood_overlap(high, low, k):  # compares neighbour lists position by position
+        def neighbours(x):
+            d = torch.cdist(x, x)
+            d.fill_diagonal_(float("inf"))
+            return d.topk(k, largest=False).indices
+        return (neighbours(high) == neighbours(low)).double().mean().item()
+    return neighbourhood_overlap
+
+
+check_neighbourhood_overlap = Exercise("7.3 neighbourhood overlap", _verify_overlap, _solution_overlap,
+                                       _mistake_overlap)
+
+EXERCISES = [check_knn_accuracy, check_part_constants, check_neighbourhood_overlap]

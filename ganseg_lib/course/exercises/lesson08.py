@@ -1,166 +1,114 @@
-"""Checks for lesson 08 (distillation loss and the paper's evaluation protocols, Sec. 3 and 4.1)."""
+"""Checks for lesson 08 (training: the EMA generator, and measuring sample diversity)."""
 from __future__ import annotations
 
-import numpy as np
-import torch
-from sklearn.linear_model import LinearRegression
+import copy
 
-from ...evaluation import metrics
-from ...training.segmenter import dice_loss
+import torch
+from torch import nn
+
+from ...training.gan import ema_update
 from . import Exercise, expect_close, fail
 
 
-def _scalar(title: str, value) -> float:
+# --------------------------------------------------------------------------------------------
+# 7.1 one EMA update
+
+def _verify_ema(fn) -> None:
+    title = "8.1 EMA update"
+    torch.manual_seed(71)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    ema = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p))
+    model_before = [p.detach().clone() for p in model.parameters()]
+    ema_params = [p.detach().clone() for p in ema.parameters()]
+    params = [p.detach().clone() for p in model.parameters()]
+    result = fn(ema_params, params, 0.9)
+    if not isinstance(result, (list, tuple)) or len(result) != len(params):
+        fail(title, f"return a list with one tensor per parameter ({len(params)}), got {type(result).__name__}.")
+    for r, p in zip(result, params):
+        if not isinstance(r, torch.Tensor) or r.shape != p.shape:
+            fail(title, "each returned tensor must have the shape of its parameter.")
+    if any(not torch.equal(a, b) for a, b in zip(params, model_before)):
+        fail(title, "you changed the model's parameters; only the EMA copy moves.")
+    ema_update(ema, model, 0.9)
+    swapped = [0.1 * e + 0.9 * p for e, p in zip(ema_params, params)]
+    if all(torch.allclose(r, s, atol=1e-6) for r, s in zip(result, swapped)):
+        fail(title, "the weights are swapped: the EMA keeps `decay` of its *own* value and takes only "
+                    "1 - decay of the new parameters, so it moves slowly.")
+    for r, e in zip(result, ema.parameters()):
+        expect_close(title, r, e.detach(), "not yet: ema <- decay * ema + (1 - decay) * params, elementwise, for "
+                     "every parameter.", atol=1e-6)
+
+
+def _solution_ema():
+    def ema_step(ema_params, params, decay):
+        return [decay * e + (1 - decay) * p for e, p in zip(ema_params, params)]
+    return ema_step
+
+
+def _mistake_ema():
+    def ema_step(ema_params, params, decay):
+        return [(1 - decay) * e + decay * p for e, p in zip(ema_params, params)]
+    return ema_step
+
+
+check_ema_step = Exercise("8.1 EMA update", _verify_ema, _solution_ema, _mistake_ema)
+
+
+# --------------------------------------------------------------------------------------------
+# 7.2 how far back does the EMA look?
+
+def _verify_horizon(answer) -> None:
+    title = "8.2 EMA horizon"
     try:
-        return float(value)
+        value = float(answer)
     except (TypeError, ValueError):
-        fail(title, f"return one number, got {type(value).__name__}.")
+        fail(title, "answer with one number of steps.")
+    if abs(value - 0.005) < 1e-9 or abs(value - 0.995) < 1e-9:
+        fail(title, "that is a weight, not a number of steps: sum n * (1 - b) * b^n over n = 0, 1, 2, ...")
+    if abs(value - 200) <= 1.5 and abs(value - 199) > 0.5:
+        fail(title, "close: 1 / (1 - b) = 200 is the usual rule of thumb; the mean age itself is b / (1 - b).")
+    if abs(value - 199) > 0.5:
+        fail(title, "not yet: a value from n steps ago has weight (1 - b) b^n in the EMA; its mean age is "
+                    "sum_n n (1 - b) b^n, a geometric series (differentiate sum_n b^n = 1 / (1 - b)).")
+
+
+check_ema_horizon = Exercise("8.2 EMA horizon", _verify_horizon, lambda: 0.995 / 0.005, lambda: 200)
 
 
 # --------------------------------------------------------------------------------------------
-# 8.1 the soft Dice loss
+# 7.3 a diversity score that sees mode collapse
 
-def _verify_dice(fn) -> None:
-    title = "8.1 Dice loss"
-    g = torch.Generator().manual_seed(81)
-    logits = torch.randn(3, 5, 6, 6, generator=g, dtype=torch.float64) * 2
-    labels = torch.randint(0, 5, (3, 6, 6), generator=g)
-    labels[:, :3] = 4  # a large "background" class, as in real masks
-    value = fn(logits, labels)
-    if not isinstance(value, torch.Tensor) or value.dim() != 0:
-        fail(title, "return a 0-d tensor (so that it can be backpropagated).")
-    ref = dice_loss(logits, labels)
-    probs = logits.softmax(dim=1)
-    onehot = torch.nn.functional.one_hot(labels, 5).permute(0, 3, 1, 2).double()
-    per_image = 1 - (2 * (probs * onehot).sum((2, 3)) + 1) / (probs.sum((2, 3)) + onehot.sum((2, 3)) + 1)
-    if torch.allclose(value.double(), per_image.mean(), atol=1e-6) and not torch.allclose(value.double(), ref):
-        fail(title, "you computed Dice per image and averaged; the library (and the check) sums each class's "
-                    "overlap over the whole batch first, then averages over classes.")
-    hard = logits.argmax(dim=1)
-    if torch.allclose(value.double(), dice_loss(torch.nn.functional.one_hot(hard, 5).permute(0, 3, 1, 2).double() * 50,
-                                                labels), atol=1e-3):
-        fail(title, "use the softmax probabilities, not the argmax: the argmax has no gradient.")
-    expect_close(title, value.double(), ref, "not yet: softmax over classes, one-hot labels, then per class "
-                 "1 - (2 sum P G + 1) / (sum P + sum G + 1) with sums over batch and pixels, averaged over "
-                 "classes (eps = 1).", atol=1e-6)
+def _verify_diversity(fn) -> None:
+    title = "8.3 diversity"
+    g = torch.Generator().manual_seed(73)
+    one = torch.rand(1, 3, 8, 8, generator=g) * 2 - 1  # a textured image
+    same = one.repeat(6, 1, 1, 1)
+    varied = torch.rand(6, 3, 8, 8, generator=g) * 2 - 1
+    for batch in (same, varied):
+        value = fn(batch)
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            fail(title, f"return one number, got {type(value).__name__}.")
+    if abs(float(fn(same))) > 1e-6:
+        fail(title, "six copies of one textured image should score 0: you measured how much pixels vary "
+                    "*within* images (contrast). Take the spread across the batch, pixel by pixel.")
+    expect_close(title, torch.tensor(float(fn(varied))), varied.std(dim=0).mean(),
+                 "not yet: the standard deviation over the batch dimension at every pixel and channel "
+                 "(torch's default, unbiased), averaged over pixels and channels.", atol=1e-5)
 
 
-def _solution_dice():
-    def soft_dice(logits, labels):
-        probs = logits.softmax(dim=1)
-        onehot = torch.nn.functional.one_hot(labels, logits.shape[1]).permute(0, 3, 1, 2).to(probs.dtype)
-        inter = (probs * onehot).sum(dim=(0, 2, 3))
-        total = probs.sum(dim=(0, 2, 3)) + onehot.sum(dim=(0, 2, 3))
-        return (1 - (2 * inter + 1) / (total + 1)).mean()
-    return soft_dice
+def _solution_diversity():
+    return lambda images: images.std(dim=0).mean().item()
 
 
-def _mistake_dice():
-    def soft_dice(logits, labels):  # per image, then averaged
-        probs = logits.softmax(dim=1)
-        onehot = torch.nn.functional.one_hot(labels, logits.shape[1]).permute(0, 3, 1, 2).to(probs.dtype)
-        inter = (probs * onehot).sum(dim=(2, 3))
-        total = probs.sum(dim=(2, 3)) + onehot.sum(dim=(2, 3))
-        return (1 - (2 * inter + 1) / (total + 1)).mean()
-    return soft_dice
+def _mistake_diversity():
+    return lambda images: images.std().item()
 
 
-check_dice_loss = Exercise("8.1 Dice loss", _verify_dice, _solution_dice, _mistake_dice)
+check_diversity = Exercise("8.3 diversity", _verify_diversity, _solution_diversity, _mistake_diversity)
 
-
-# --------------------------------------------------------------------------------------------
-# 8.2 part centres of detected masks
-
-def _verify_centres(fn) -> None:
-    title = "8.2 part centres"
-    g = torch.Generator().manual_seed(82)
-    masks = torch.rand(2, 4, 10, 12, generator=g).softmax(dim=1)  # (N, K+1, H, W), non-square on purpose
-    result = fn(masks)
-    result = torch.as_tensor(np.asarray(result) if not isinstance(result, torch.Tensor) else result)
-    if tuple(result.shape) != (2, 3, 2):
-        fail(title, f"return (N, K, 2) = (2, 3, 2): one (x, y) per part, background excluded; got "
-                    f"{tuple(result.shape)}.")
-    ref = torch.as_tensor(metrics.part_centers(masks))
-    if torch.allclose(result.double(), ref.flip(-1), atol=1e-5):
-        fail(title, "x and y are swapped: x runs along the width (columns), y along the height (rows).")
-    expect_close(title, result.double(), ref, "not yet: the mask-weighted mean of the pixel-centre coordinates "
-                 "(x = (col + 0.5) * 2 / W - 1, y = (row + 0.5) * 2 / H - 1) for each of the first K channels.",
-                 atol=1e-5)
-
-
-def _solution_centres():
-    def part_centres(masks):
-        h, w = masks.shape[-2:]
-        xs = (torch.arange(w, dtype=torch.float64) + 0.5) * 2 / w - 1
-        ys = (torch.arange(h, dtype=torch.float64) + 0.5) * 2 / h - 1
-        m = masks[:, :-1].double()
-        mass = m.sum(dim=(2, 3))
-        return torch.stack(((m.sum(dim=2) * xs).sum(-1) / mass, (m.sum(dim=3) * ys).sum(-1) / mass), dim=-1)
-    return part_centres
-
-
-def _mistake_centres():
-    def part_centres(masks):  # (row, col) order
-        return _solution_centres()(masks).flip(-1)
-    return part_centres
-
-
-check_part_centres = Exercise("8.2 part centres", _verify_centres, _solution_centres, _mistake_centres)
-
-
-# --------------------------------------------------------------------------------------------
-# 8.3 the MAFL landmark error: regression without bias, inter-ocular normalisation
-
-def _landmark_data(seed: int):
-    g = np.random.default_rng(seed)
-    n_train, n_test, k = 60, 20, 4
-    feats = g.uniform(-0.8, 0.8, (n_train + n_test, k, 2))
-    mix = g.normal(0, 0.5, (2 * k, 10))
-    marks = (feats.reshape(len(feats), -1) @ mix).reshape(-1, 5, 2) + 0.3 + g.normal(0, 0.05, (len(feats), 5, 2))
-    return feats[:n_train], marks[:n_train], feats[n_train:], marks[n_train:]
-
-
-def _verify_landmark_error(fn) -> None:
-    title = "8.3 landmark error"
-    ftr, ltr, fte, lte = _landmark_data(83)
-    value = _scalar(title, fn(ftr, ltr, fte, lte))
-    ref = metrics.mafl_landmark_error(ftr, ltr, fte, lte)
-    with_bias = LinearRegression().fit(ftr.reshape(60, -1), ltr.reshape(60, -1)).predict(fte.reshape(20, -1))
-    biased = 100 * metrics.interocular_error(with_bias.reshape(lte.shape), lte).mean()
-    if abs(value - biased) < 1e-6:
-        fail(title, "your regression has a bias (intercept); the MAFL protocol fits a linear map without one, "
-                    "so that the landmarks' position must come from the part centres.")
-    if abs(value - ref / 100) < 1e-6:
-        fail(title, "report the error in percent of the inter-ocular distance.")
-    if abs(value - ref) > 1e-6:
-        fail(title, "not yet: least squares W from the (N, 2K) centres to the (N, 10) landmarks, no bias; on the "
-                    "test split, per image the mean over the 5 landmarks of the L2 error divided by the distance "
-                    "between landmarks 0 and 1 (the eyes); average over images, in %.")
-
-
-def _solution_landmark_error():
-    def landmark_error(train_centres, train_landmarks, test_centres, test_landmarks):
-        a = train_centres.reshape(len(train_centres), -1)
-        w, *_ = np.linalg.lstsq(a, train_landmarks.reshape(len(train_landmarks), -1), rcond=None)
-        pred = (test_centres.reshape(len(test_centres), -1) @ w).reshape(test_landmarks.shape)
-        iod = np.linalg.norm(test_landmarks[:, 0] - test_landmarks[:, 1], axis=-1)
-        return 100 * (np.linalg.norm(pred - test_landmarks, axis=-1).mean(axis=1) / iod).mean()
-    return landmark_error
-
-
-def _mistake_landmark_error():
-    def landmark_error(train_centres, train_landmarks, test_centres, test_landmarks):  # with a bias column
-        def design(c):
-            c = c.reshape(len(c), -1)
-            return np.concatenate([c, np.ones((len(c), 1))], axis=1)
-        w, *_ = np.linalg.lstsq(design(train_centres), train_landmarks.reshape(len(train_landmarks), -1), rcond=None)
-        pred = (design(test_centres) @ w).reshape(test_landmarks.shape)
-        iod = np.linalg.norm(test_landmarks[:, 0] - test_landmarks[:, 1], axis=-1)
-        return 100 * (np.linalg.norm(pred - test_landmarks, axis=-1).mean(axis=1) / iod).mean()
-    return landmark_error
-
-
-check_landmark_error = Exercise("8.3 landmark error", _verify_landmark_error, _solution_landmark_error,
-                                _mistake_landmark_error)
-
-EXERCISES = [check_dice_loss, check_part_centres, check_landmark_error]
+EXERCISES = [check_ema_step, check_ema_horizon, check_diversity]

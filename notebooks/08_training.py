@@ -7,9 +7,9 @@
 # ---
 
 # %% [markdown]
-# # Lesson 07 — Training GANSeg, live
+# # Lesson 08 — Training GANSeg, live
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/07_training.ipynb)
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/08_training.ipynb)
 #
 # Lessons 01-05 built the generator and lesson 04 its losses. Now we train it: a discriminator
 # learns to tell real synthetic faces from generated ones, the generator learns to fool it, and
@@ -108,7 +108,7 @@ from data_prep.synthetic import render
 from ganseg_lib import course, losses, viz
 from ganseg_lib.checkpoint import load_checkpoint
 from ganseg_lib.config import apply_overrides, get_preset
-from ganseg_lib.course.exercises import lesson07 as ex
+from ganseg_lib.course.exercises import lesson08 as ex
 from ganseg_lib.app.shipped import load_course_checkpoint, metrics_path
 from ganseg_lib.evaluation.evaluate import report
 from ganseg_lib.training.gan import TrainOptions, d_step, ema_update, g_step, real_batch, train
@@ -128,7 +128,7 @@ FAST = course.fast_mode()
 #
 # On top of the preset goes the **course recipe**, `course.COURSE_RECIPE`: the one the shipped
 # checkpoint (section 5) was trained with, $\lambda_\text{con} = 3$ instead of the preset's 10.
-# Lesson 09 trains with the same recipe; its exercise 9.1 works out what the paper's eq. 26 would
+# Lesson 10 trains with the same recipe; its exercise 10.1 works out what the paper's eq. 26 would
 # give for $K = 4$.
 #
 # `course.live_run()` sizes the run for the device it finds, in one place: on a CPU the
@@ -205,7 +205,7 @@ print(f"after two iterations, G and its EMA differ by {moved:.3f} (summed |diffe
 # time), masks and points after every chunk.
 
 # %%
-run = Path(tempfile.mkdtemp(prefix="ganseg-lesson07-"))
+run = Path(tempfile.mkdtemp(prefix="ganseg-lesson08-"))
 CHUNKS = course.pick(2, 4)
 CHUNK_STEPS = 2  # fast mode: steps per chunk
 CHUNK_MINUTES = 2.0  # full mode: minutes per chunk
@@ -375,11 +375,11 @@ for name, (_, _, seen) in area_runs.items():
 # swallows the image: the generator satisfies eq. 16 by making parts vanish. With the area
 # loss each part must cover at least its heatmap's area (or shrink its points, making the
 # heatmap smaller), so parts stay. In full GAN training the same pull acts slowly and a part
-# that vanishes rarely comes back; lesson 09 runs the real ablation.
+# that vanishes rarely comes back; lesson 10 runs the real ablation.
 #
 # ## 5. Where longer training ends: the course checkpoint
 #
-# The course ships an EMA generator (and its distilled segmenter, lesson 08) trained with the
+# The course ships an EMA generator (and its distilled segmenter, lesson 09) trained with the
 # CPU setting of section 1, the `cpu-tiny` preset and the course recipe ($\lambda_\text{con} = 3$),
 # for much longer than this lesson can. Its file records how it was made.
 
@@ -397,7 +397,7 @@ else:
           f"{source.get('gan_minutes', '?')} min; made by: {source.get('command') or 'not recorded'}")
     record = metrics_path(shipped)
     if record.exists():
-        print("its recorded metrics (lesson 08 explains them):")
+        print("its recorded metrics (lesson 09 explains them):")
         print(report(json.loads(record.read_text())["reproduce"]["metrics"]))
     ship_fixed = ship_g.sample_latents(16, generator=torch.Generator().manual_seed(123))
     with torch.no_grad():
@@ -410,14 +410,55 @@ else:
 
 # %% [markdown]
 # Compare the grids: the live run after a few minutes against the checkpoint after the
-# iterations printed above, and read its recorded metrics against their references (lesson 08).
+# iterations printed above, and read its recorded metrics against their references (lesson 09).
 # However far it got, it stays far from the paper's quality: 32-px synthetic faces, a generator
 # about 190 times smaller, CPU minutes instead of GPU hours. On a GPU, `ganseg train --preset paper-celeba-wild --device cuda`
 # runs the paper's configuration.
 #
+# **How the parts emerged.** The course ships four generator-only snapshots of a re-run of the
+# same recipe (`checkpoints/snapshots/`, 0.2 MB each, listed in `SHA256SUMS`; the step-7,000
+# snapshot is that re-run's end, not the shipped file itself, which was trained on another CPU).
+# The figure puts the same latents through each, and next to them each part's mean mask over 256
+# samples with its mass (share of the image).
+
+# %%
+snapshots = course.snapshot_generators("faces", 32)
+emerging = {}
+if not snapshots:
+    print("No training snapshots in this copy of the course (checkpoints/snapshots/); "
+          "make them with ganseg train --keep-every 500, then ganseg export --snapshots 500 1000 ...")
+else:
+    rows, mean_masks, masses = {}, {}, {}
+    for step, snap in snapshots.items():
+        with torch.no_grad():
+            rows[f"step {step}"] = snap(snap.sample_latents(1, generator=torch.Generator().manual_seed(0)))
+            many = snap(snap.sample_latents(course.pick(64, 256), generator=torch.Generator().manual_seed(1)))
+        parts = many.masks[:, :-1]
+        mean_masks[f"step {step}"] = parts.mean(0)
+        masses[f"step {step}"] = parts.mean(dim=(0, 2, 3)).tolist()
+        emerging[step] = {"part_mass": masses[f"step {step}"], "background": many.masks[:, -1].mean().item(),
+                          "centre_spread": many.part_centers.std(0).norm(dim=-1).mean().item()}
+    fig = viz.parts_emerging(rows, mean_masks, masses)
+    plt.show()
+    for step, e in emerging.items():
+        print(f"step {step:5d}: part masses {[round(100 * m) for m in e['part_mass']]} %, background "
+              f"{100 * e['background']:.0f} %, spread of the part centres over samples {e['centre_spread']:.2f}")
+
+# %% [markdown]
+# Read the rows top to bottom. At step 500 the four masks are broad, overlapping blobs that
+# cover the image in about equal shares (about 25 % each), the background almost nothing, and
+# the mean masks are nearly flat: no part means anything yet. By step 1,000 the image shows a
+# dark head-like shape but the masks are still blotches. At step 3,000 the background has
+# appeared (about 17 %) and each part has a place of its own: its mean mask is a compact region
+# (the hair on top, lower-left and lower-right shoulders). By step 7,000 the layout is a
+# portrait: hair (about 20 %), a face and two lower parts (about 10 % each) and half the image
+# background, and the parts' scales $\sigma_k$ have shrunk with them. The parts get their
+# meaning in the second half of training, once the generator draws a figure in front of a
+# background.
+#
 # ## 6. Exercises
 #
-# **Exercise 7.1 — the EMA update.** Write `ema_step(ema_params, params, decay)` for two lists of
+# **Exercise 8.1 — the EMA update.** Write `ema_step(ema_params, params, decay)` for two lists of
 # tensors (the EMA copy's parameters and the model's): return the updated EMA parameters as a
 # new list, without changing either input.
 
@@ -431,7 +472,7 @@ def ema_step(ema_params: list, params: list, decay: float) -> list:
 ex.check_ema_step(ema_step)
 
 # %% [markdown]
-# **Exercise 7.2 — how far back does the EMA look?** Unrolled, the EMA is
+# **Exercise 8.2 — how far back does the EMA look?** Unrolled, the EMA is
 # $\theta_\text{EMA} = \sum_{n \ge 0} (1 - \beta)\beta^n\,\theta_{t-n}$ (plus a vanishing
 # initial term). For the preset's $\beta = 0.995$, what is the mean age $\sum_n n\,(1-\beta)\beta^n$
 # of the weights it averages, in steps? Replace `...` with a number.
@@ -443,7 +484,7 @@ ema_mean_age = ...  # YOUR ANSWER HERE
 ex.check_ema_horizon(ema_mean_age)
 
 # %% [markdown]
-# **Exercise 7.3 — a diversity score.** Write `diversity_score(images)` for a batch
+# **Exercise 8.3 — a diversity score.** Write `diversity_score(images)` for a batch
 # $(B, 3, H, W)$: the standard deviation across the batch at every pixel and channel, averaged
 # — the number section 4 used to see mode collapse. It must be 0 for copies of one image, however
 # textured that image is.
@@ -477,7 +518,12 @@ only_con, with_area = area_runs["concentration only"], area_runs["concentration 
 assert only_con[0][-1] < 0.5 * with_area[0][-1], (only_con[0][-1], with_area[0][-1])
 assert only_con[1][-1] > 2 * with_area[1][-1], (only_con[1][-1], with_area[1][-1])
 plt.close("all")
-print("lesson 07 checks passed")
+# the snapshots, when shipped: parts start as equal blobs and end compact, in front of a background
+if emerging:
+    first, last = emerging[min(emerging)], emerging[max(emerging)]
+    assert last["background"] > first["background"] + 0.2, (first["background"], last["background"])
+    assert min(last["part_mass"]) > 0.02, "a part died in the last snapshot"
+print("lesson 08 checks passed")
 
 # %% [markdown]
 # ## Summary
@@ -491,7 +537,7 @@ print("lesson 07 checks passed")
 # * Minutes of CPU training give a face/background split and rough parts; the course
 #   checkpoint shows where longer training ends, still far from the paper's 128-px models.
 #
-# **Next — lesson 08:** turning the generator into a segmenter for real images — distillation
+# **Next — lesson 09:** turning the generator into a segmenter for real images — distillation
 # on generated image/mask pairs — and scoring it with the paper's metrics.
 
 # %% [markdown]
@@ -572,5 +618,5 @@ print("lesson 07 checks passed")
 # * Add `"loss.lambda_con=10"` (the preset's value) to the overrides in section 1 and compare the
 #   masks with the course recipe's $\lambda_\text{con} = 3$ after the same minutes.
 #
-# **Next:** lesson 08 turns the generator into a segmenter for real images by distillation, and
+# **Next:** lesson 09 turns the generator into a segmenter for real images by distillation, and
 # scores it with the paper's metrics.

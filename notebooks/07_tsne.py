@@ -7,9 +7,9 @@
 # ---
 
 # %% [markdown]
-# # Lesson 06 — What the parts are: T-SNE of the part embeddings
+# # Lesson 07 — What the parts are: T-SNE of the part embeddings
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/06_tsne.ipynb)
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/07_tsne.ipynb)
 #
 # Every part $k$ of every generated image has an appearance embedding $\mathbf{w}_k$ (lesson 01,
 # eq. 2-3), and the background has its own, $\mathbf{w}_\text{bg}$ (eq. 9). The masks and the
@@ -105,21 +105,21 @@ from sklearn.metrics import silhouette_score
 from threadpoolctl import threadpool_limits
 
 from ganseg_lib import Generator, course, viz
-from ganseg_lib.course.exercises import lesson06 as ex
+from ganseg_lib.course.exercises import lesson07 as ex
 
 print(course.describe_runtime())
 
 # %% [markdown]
 # ## 1. A trained generator: load it, or train one
 #
-# The course ships a generator trained on synthetic faces (`checkpoints/faces-32.pt`, lesson 07
+# The course ships a generator trained on synthetic faces (`checkpoints/faces-32.pt`, lesson 08
 # shows how it was trained). When it is there we load it; when it is not (a fresh clone before
 # the checkpoint was added, or a stripped-down copy), we train one here — for a few steps in
 # fast mode, which leaves it practically untrained, and for a few minutes otherwise. The cell
 # prints which one you are looking at; keep it in mind when you read the figures.
 
 # %%
-cfg, g, _, source = course.load_or_train(lesson="lesson06")
+cfg, g, _, source = course.load_or_train(lesson="lesson07")
 K = cfg.generator.n_parts
 torch.manual_seed(0)
 g_init = Generator(cfg).eval()  # the same architecture, untrained, for comparison
@@ -198,7 +198,7 @@ plt.show()
 #
 # * **leave-one-out $k$-NN accuracy**: label each point by the majority of its $k$ nearest
 #   other points and count how often that is its own label (chance: $1/(K+1)$). You write it
-#   in exercise 6.1; the lesson uses scikit-learn's.
+#   in exercise 7.1; the lesson uses scikit-learn's.
 # * **silhouette**: for each point, $(b - a) / \max(a, b)$ with $a$ its mean distance to its own
 #   cluster and $b$ to the nearest other cluster; $1$ is perfectly separated, $0$ overlapping.
 #
@@ -305,11 +305,11 @@ print(f"largest off-diagonal similarity: trained {sim_trained[off].max():.2f}, u
 # **What Fig. 13 cannot show.** Separate embeddings are necessary for consistent parts, not
 # sufficient: they say part 2 is always drawn *from the same vector*, not that it always lands
 # on the same facial feature. Whether the parts sit on the same object regions is measured by
-# the landmark and IoU metrics of lesson 08.
+# the landmark and IoU metrics of lesson 09.
 #
 # ## 6. Exercises
 #
-# **Exercise 6.1 — leave-one-out $k$-NN accuracy.** Write `knn_accuracy(x, labels, k)` for points
+# **Exercise 7.1 — leave-one-out $k$-NN accuracy.** Write `knn_accuracy(x, labels, k)` for points
 # $(N, D)$ and integer labels $(N,)$: for every point, take its $k$ nearest *other* points
 # (Euclidean), predict the most frequent label among them (ties go to the smallest label), and
 # return the fraction of points predicted right.
@@ -324,7 +324,7 @@ def knn_accuracy(x: torch.Tensor, labels: torch.Tensor, k: int) -> float:
 ex.check_knn_accuracy(knn_accuracy)
 
 # %% [markdown]
-# **Exercise 6.2 — the part constants, from samples alone.** Given only embeddings $\mathbf{w}$
+# **Exercise 7.2 — the part constants, from samples alone.** Given only embeddings $\mathbf{w}$
 # of shape $(N, K, D)$ produced by eq. 3, recover $\log\lvert\mathbf{w}_k^\text{const}\rvert$ up
 # to what cannot be known: return the $(K, D)$ tensor $\log\lvert\mathbf{w}_k^\text{const}\rvert -
 # \frac{1}{K}\sum_j \log\lvert\mathbf{w}_j^\text{const}\rvert$. (Hint: section 5's identity; it
@@ -341,7 +341,7 @@ def part_constants(w: torch.Tensor) -> torch.Tensor:
 ex.check_part_constants(part_constants)
 
 # %% [markdown]
-# **Exercise 6.3 — what a 2-D map keeps.** Write `neighbourhood_overlap(high, low, k)`: for points
+# **Exercise 7.3 — what a 2-D map keeps.** Write `neighbourhood_overlap(high, low, k)`: for points
 # given twice, as $(N, D)$ in the original space and $(N, 2)$ in a map, the fraction of each
 # point's $k$ nearest other points in the original space that are also among its $k$ nearest in
 # the map, averaged over points. Then compare T-SNE with PCA on our embeddings:
@@ -379,7 +379,7 @@ assert min(lda_accuracy.values()) > 0.85, lda_accuracy  # chance: 1 / K
 # no two parts have merged
 assert sim_trained[off].max() < 0.95
 plt.close("all")
-print("lesson 06 checks passed")
+print("lesson 07 checks passed")
 
 # %% [markdown]
 # ## Summary
@@ -392,9 +392,9 @@ print("lesson 06 checks passed")
 # * By eq. 3, $\log\lvert\mathbf{w}_k\rvert$ is one cloud per image shifted by a per-part
 #   constant: parts are separated by construction, from initialisation. The figure's message is
 #   that training kept the constants distinct; whether parts land on the same object regions is
-#   for the metrics of lesson 08.
+#   for the metrics of lesson 09.
 #
-# **Next — lesson 07:** training the whole generator live — loss curves, samples as it learns,
+# **Next — lesson 08:** training the whole generator live — loss curves, samples as it learns,
 # what failure looks like — and where the course checkpoint ends.
 
 # %% [markdown]
@@ -459,7 +459,7 @@ print("lesson 06 checks passed")
 # their clusters would merge: two parts drawing the same thing (the lesson check requires the
 # largest off-diagonal similarity to stay below 0.95). Even with separate clusters, Fig. 13 says
 # only that a part is always drawn from the same vector, not that it lands on the same object
-# region; that is measured by the metrics of lesson 08.
+# region; that is measured by the metrics of lesson 09.
 #
 # </details>
 
@@ -474,4 +474,4 @@ print("lesson 06 checks passed")
 #   that the untrained parts are separated every time, as eq. 3 predicts.
 # * Change `N_IMAGES` and see how the scores move; chance accuracy stays $1/(K+1)$.
 #
-# **Next:** lesson 07 trains the whole generator live and shows what failure looks like.
+# **Next:** lesson 08 trains the whole generator live and shows what failure looks like.

@@ -7,9 +7,9 @@
 # ---
 
 # %% [markdown]
-# # Lesson 08 — From generator to segmenter: distillation and the paper's metrics
+# # Lesson 09 — From generator to segmenter: distillation and the paper's metrics
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/08_distillation.ipynb)
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/09_distillation.ipynb)
 #
 # The generator draws an image *and* its part masks. That makes it a factory of labelled
 # data: sample latents, keep the image and the argmax of its masks, and you have an
@@ -112,7 +112,7 @@ from ganseg_lib import course, viz
 from ganseg_lib.evaluation import metrics
 from ganseg_lib.config import apply_overrides
 from ganseg_lib.evaluation.evaluate import evaluate_segmenter, report
-from ganseg_lib.course.exercises import lesson08 as ex
+from ganseg_lib.course.exercises import lesson09 as ex
 from ganseg_lib.training.segmenter import Segmenter, dice_loss, distill, distillation_loss, generated_pairs, predict
 from ganseg_lib.app.shipped import REPRO_TEST, REPRO_TRAIN, fingerprint_differences, metrics_path, reproduction_set
 
@@ -121,12 +121,12 @@ print(course.describe_runtime())
 # %% [markdown]
 # ## 1. The teacher: a trained generator
 #
-# As in lesson 06: the shipped course checkpoint when it is there (it also holds the segmenter
+# As in lesson 07: the shipped course checkpoint when it is there (it also holds the segmenter
 # distilled from it), otherwise a generator trained here — for a few steps in fast mode, so
 # practically untrained, and the numbers below then measure an untrained pipeline.
 
 # %%
-cfg, g, shipped_seg, source = course.load_or_train(lesson="lesson08")
+cfg, g, shipped_seg, source = course.load_or_train(lesson="lesson09")
 K, S = cfg.generator.n_parts, cfg.generator.image_size
 print(f"teacher: {source} ({cfg.name}, {S} px, K = {K}); shipped segmenter: {'yes' if shipped_seg else 'no'}")
 
@@ -159,7 +159,7 @@ plt.show()
 # per image and averages the images; the library pools the batch, as written here. The two
 # differ most for a part that is small or absent in some of the images.) Cross-entropy counts pixels, so
 # the large background dominates it; Dice scores each class by its *overlap ratio*, so a small
-# part weighs as much as the background. You write Dice in exercise 8.1; here we check the
+# part weighs as much as the background. You write Dice in exercise 9.1; here we check the
 # cross-entropy half by hand against the library's total:
 
 # %%
@@ -214,7 +214,7 @@ DISTILL_STEPS = course.pick(4, cfg.segmenter.steps)
 DISTILL_MINUTES = course.pick(None, 5.0)
 curve = []
 deadline = None if DISTILL_MINUTES is None else time.perf_counter() + 60 * DISTILL_MINUTES
-seg_path = Path(tempfile.mkdtemp(prefix="ganseg-lesson08-")) / "segmenter.pt"
+seg_path = Path(tempfile.mkdtemp(prefix="ganseg-lesson09-")) / "segmenter.pt"
 live = course.live_run()  # CPU: the segmenter's own batch; CUDA: a larger batch, same minutes
 distill_cfg = apply_overrides(cfg, [*live.distill_overrides,
                                     *course.pick(["segmenter.bn_recalibration=2"], [])])  # CI: a short BatchNorm re-estimate
@@ -325,12 +325,12 @@ plt.show()
 # most of the way, because synthetic faces in the wild move a lot); and to stay far from the
 # ground-truth-parts reference, which is what parts aligned with eyes, nose and mouth would
 # give. In fast mode without a checkpoint, the teacher is untrained and the numbers sit at the
-# references' level: the pipeline runs, the model has learned nothing yet. Lesson 09 puts
+# references' level: the pipeline runs, the model has learned nothing yet. Lesson 10 puts
 # these numbers next to the paper's tables.
 #
 # ## 8. Exercises
 #
-# **Exercise 8.1 — the Dice loss.** Write `soft_dice(logits, labels)` for logits $(B, C, H, W)$
+# **Exercise 9.1 — the Dice loss.** Write `soft_dice(logits, labels)` for logits $(B, C, H, W)$
 # and integer labels $(B, H, W)$: the Dice term of section 3 as a 0-d tensor.
 
 # %%
@@ -343,7 +343,7 @@ def soft_dice(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 ex.check_dice_loss(soft_dice)
 
 # %% [markdown]
-# **Exercise 8.2 — part centres.** Write `part_centres(masks)` for soft masks $(N, K+1, H, W)$
+# **Exercise 9.2 — part centres.** Write `part_centres(masks)` for soft masks $(N, K+1, H, W)$
 # (last channel = background): the mask-weighted mean $(x, y)$ of each part, $(N, K, 2)$, with
 # pixel centres at $x = (\text{col} + 0.5)\cdot 2/W - 1$ and $y = (\text{row} + 0.5)\cdot 2/H - 1$.
 
@@ -357,7 +357,7 @@ def part_centres(masks: torch.Tensor) -> torch.Tensor:
 ex.check_part_centres(part_centres)
 
 # %% [markdown]
-# **Exercise 8.3 — the landmark error.** Write `landmark_error(train_centres, train_landmarks,
+# **Exercise 9.3 — the landmark error.** Write `landmark_error(train_centres, train_landmarks,
 # test_centres, test_landmarks)` with numpy arrays $(N, K, 2)$ and $(N, 5, 2)$: the MAFL
 # protocol of section 6 (least squares without bias, e.g. `np.linalg.lstsq`), in percent.
 
@@ -399,7 +399,7 @@ if shipped_seg is not None:
         recorded = record["metrics"]["landmarks"]["error_pct"]
         assert abs(results["shipped segmenter"]["landmarks"]["error_pct"] - recorded) < 1e-3 * max(1, recorded)
 plt.close("all")
-print("lesson 08 checks passed")
+print("lesson 09 checks passed")
 
 # %% [markdown]
 # ## Summary
@@ -413,7 +413,7 @@ print("lesson 08 checks passed")
 # * Always read them against references (mean shape, localisation only, ground-truth parts;
 #   all-foreground and centre-box IoU).
 #
-# **Next — lesson 09:** the numbers next to the paper's tables, an ablation at small scale, and
+# **Next — lesson 10:** the numbers next to the paper's tables, an ablation at small scale, and
 # how fast each stage runs.
 
 # %% [markdown]
@@ -487,5 +487,5 @@ print("lesson 08 checks passed")
 # * Compare the printed landmark error with the three references (mean shape, localisation only,
 #   ground-truth parts) and decide which of them your model beats.
 #
-# **Next:** lesson 09 puts these numbers next to the paper's tables, runs a small ablation, and
+# **Next:** lesson 10 puts these numbers next to the paper's tables, runs a small ablation, and
 # measures speed.

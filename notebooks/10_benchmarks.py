@@ -7,9 +7,9 @@
 # ---
 
 # %% [markdown]
-# # Lesson 09 — Benchmarks: the paper's tables, an ablation, and speed
+# # Lesson 10 — Benchmarks: the paper's tables, an ablation, and speed
 #
-# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/09_benchmarks.ipynb)
+# [![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/ganseg-course/ganseg-course/blob/v0.1.0/notebooks/10_benchmarks.ipynb)
 #
 # The last lesson puts numbers side by side: what the paper reports, what the course's models
 # reach, what one design choice is worth when everything else is held fixed, and what each
@@ -107,7 +107,7 @@ from data_prep.synthetic import DOMAINS, render
 from ganseg_lib import PRESETS, Discriminator, Generator, course, losses, viz
 from ganseg_lib.config import apply_overrides, get_preset
 from ganseg_lib.evaluation.evaluate import evaluate_segmenter, report
-from ganseg_lib.course.exercises import lesson09 as ex
+from ganseg_lib.course.exercises import lesson10 as ex
 from ganseg_lib.training.segmenter import distill, predict
 from ganseg_lib.app.shipped import REPRO_TEST, REPRO_TRAIN, metrics_path, reproduction_set
 from ganseg_lib.evaluation import metrics
@@ -121,7 +121,7 @@ FAST = course.fast_mode()
 # ## 1. The paper's numbers
 #
 # GANSeg's results, as printed in the paper (K = 8 unless noted). Landmark errors follow the
-# MAFL protocol of lesson 08 (lower is better); foreground IoU higher is better; Taichi's MAE is
+# MAFL protocol of lesson 09 (lower is better); foreground IoU higher is better; Taichi's MAE is
 # the sum over 18 keypoints of the pixel error.
 
 # %%
@@ -162,7 +162,7 @@ plt.show()
 #
 # ## 2. The course checkpoints next to the paper
 #
-# Each shipped checkpoint records its metrics on a fixed reproduction set (lesson 08) and,
+# Each shipped checkpoint records its metrics on a fixed reproduction set (lesson 09) and,
 # when it was made by a run that evaluated itself, that run's own metrics. The data are
 # synthetic, 32 px, rendered by `data_prep`; the paper's are real photographs at 128 px.
 
@@ -186,7 +186,7 @@ for domain, record in records.items():
 # **Why the gap.** Against the paper's 12.26 % for $K = 4$ in the wild, a 32-px model trained
 # for minutes on a CPU reaches far larger errors, for reasons we can list:
 # * **iterations:** the paper updates its generator 30,000 times at batch 64; the course
-#   checkpoint gets a fraction of that at batch 16, and lesson 07 showed parts only start
+#   checkpoint gets a fraction of that at batch 16, and lesson 08 showed parts only start
 #   to take stable roles after thousands of iterations;
 # * **capacity and resolution:** 0.1 M instead of 17.8 M generator parameters, 32 instead of
 #   128 px — eyes are a couple of pixels wide;
@@ -205,12 +205,12 @@ for domain, record in records.items():
 # others, e.g. `["loss.lambda_area=0"]` or `["generator.n_parts=2"]`.
 #
 # Both runs start from the **course recipe**, `course.COURSE_RECIPE`, the one the shipped
-# checkpoint and lesson 07 were trained with: the `cpu-tiny` preset ($K = 4$) with
+# checkpoint and lesson 08 were trained with: the `cpu-tiny` preset ($K = 4$) with
 # $\lambda_\text{con} = 3$. Where does 3 come from? The presets keep the paper's Table-4 weight
 # $\lambda_\text{con} = 10$, tuned for $K = 8$. For other $K$ the paper's Appendix F.4 scales it,
 # $\lambda_\text{con}(K) = C_\text{con} K$ (eq. 26), because few parts with a strong
 # concentration loss fall into trivial or poor solutions; with $C_\text{con} = 1.25$ for CelebA
-# in the wild, $K = 4$ gives 5 (exercise 9.1). The shipped run used 3, chosen by experiment:
+# in the wild, $K = 4$ gives 5 (exercise 10.1). The shipped run used 3, chosen by experiment:
 # at 10 the four parts stayed compact, hair and shoulders fell
 # to the background and foreground IoU stopped near 0.6, while 3 from the start reached 0.83
 # (`checkpoints/README.md`). 5 has not been tried at this scale. The course keeps 3 because it is
@@ -236,7 +236,7 @@ eval_train, eval_test, _ = reproduction_set("faces", 32, n_train=n_train, n_test
 
 
 def per_image_errors(model, train_split, test_split) -> np.ndarray:
-    """MAFL landmark error of every test image, in % (lesson 08's protocol, kept per image)."""
+    """MAFL landmark error of every test image, in % (lesson 09's protocol, kept per image)."""
     c_train = metrics.part_centers(predict(model, train_split.images))
     c_test = metrics.part_centers(predict(model, test_split.images))
     reg = metrics.fit_linear(c_train, train_split.landmarks, bias=False)
@@ -257,7 +257,7 @@ def mask_geometry(gen, n: int = 64) -> dict[str, float]:
 
 def run_variant(name: str, overrides: list[str]) -> dict:
     cfg = apply_overrides(get_preset("cpu-tiny"), [*course.COURSE_RECIPE, *BUDGET, *overrides])
-    run = Path(tempfile.mkdtemp(prefix="ganseg-lesson09-"))
+    run = Path(tempfile.mkdtemp(prefix="ganseg-lesson10-"))
     state = train(cfg, train_images, run, TrainOptions(
         seed=0, progress=False, time_budget_s=None if GAN_MINUTES is None else 60 * GAN_MINUTES,
         device=DEVICE.type))
@@ -295,7 +295,7 @@ for name, r in runs.items():
 # the test images with replacement many times and see how much the mean moves. Both models
 # were scored on the *same* images, so their difference is judged **paired**, image by image
 # (a paired t-test): an image that is hard for one model is usually hard for the other, and
-# pairing removes that shared part of the noise. SciPy does both here; exercises 9.2 and 9.3
+# pairing removes that shared part of the noise. SciPy does both here; exercises 10.2 and 10.3
 # build them by hand.
 
 # %%
@@ -413,7 +413,7 @@ if "paper-celeba-wild" not in speed:
 #
 # ## 5. Exercises
 #
-# **Exercise 9.1 — eq. 26.** For the $K$ ablation the paper scales the concentration weight with
+# **Exercise 10.1 — eq. 26.** For the $K$ ablation the paper scales the concentration weight with
 # the number of parts, $\lambda_\text{con}(K) = C_\text{con} K$, with $C_\text{con} = 1.25$ for
 # CelebA in the wild. Give $\lambda_\text{con}$ for $K = 4$ and $K = 16$ as a dict `{4: ..., 16: ...}`.
 
@@ -424,7 +424,7 @@ lambda_con_for = ...  # YOUR ANSWER HERE
 ex.check_lambda_con(lambda_con_for)
 
 # %% [markdown]
-# **Exercise 9.2 — a bootstrap interval.** Write `bootstrap_interval(errors, n_boot, seed)` for
+# **Exercise 10.2 — a bootstrap interval.** Write `bootstrap_interval(errors, n_boot, seed)` for
 # per-image errors $(n,)$: draw `n_boot` resamples of the $n$ images with replacement (a
 # `torch.Generator` seeded with `seed`), take each resample's mean, and return the 2.5th and
 # 97.5th percentiles of those means as `(low, high)`.
@@ -439,7 +439,7 @@ def bootstrap_interval(errors: torch.Tensor, n_boot: int, seed: int) -> tuple[fl
 ex.check_bootstrap_interval(bootstrap_interval)
 
 # %% [markdown]
-# **Exercise 9.3 — the paired difference.** Write `paired_difference(errors_a, errors_b)` for two
+# **Exercise 10.3 — the paired difference.** Write `paired_difference(errors_a, errors_b)` for two
 # models' errors on the same $n$ images: return the mean of `errors_b - errors_a` and its
 # standard error. Then compare it with the unpaired standard error
 # $\sqrt{s_a^2/n + s_b^2/n}$ on `errors` from section 3: which is smaller, and why?
@@ -462,7 +462,7 @@ assert PAPER["T1 CelebA in the wild, K = 8"][1] == 6.18 and PAPER_K["CelebA in t
 paper_cfg = PRESETS["paper-celeba-wild"]
 assert abs(sum(p.numel() for p in Generator(paper_cfg).parameters()) / 1e6 - 17.8) < 0.2
 assert abs(sum(p.numel() for p in Discriminator(paper_cfg).parameters()) / 1e6 - 23.7) < 0.2
-# every ablation run was trained, distilled and scored with the protocol of lesson 08
+# every ablation run was trained, distilled and scored with the protocol of lesson 09
 for name, r in runs.items():
     assert r["iterations"] >= 1 and math.isfinite(r["result"]["landmarks"]["error_pct"])
     assert abs(r["errors"].mean() - r["result"]["landmarks"]["error_pct"]) < 1e-6, name
@@ -482,7 +482,7 @@ assert all(s["images/s"] > 0 for s in speed.values())
 if "paper-celeba-wild" in speed:
     assert speed["cpu-tiny"]["images/s"] > speed["paper-celeba-wild"]["images/s"]
 plt.close("all")
-print("lesson 09 checks passed")
+print("lesson 10 checks passed")
 
 # %% [markdown]
 # ## Summary
@@ -576,5 +576,5 @@ print("lesson 09 checks passed")
 # * Time `time_iterations` at several batch sizes for `cpu-tiny` and plot images per second
 #   against the batch: where does a larger batch stop paying off on your machine?
 #
-# **Where next:** this is the last lesson. For more, train `cpu-small` for longer with lesson 07's
+# **Where next:** this is the last lesson. For more, train `cpu-small` for longer with lesson 08's
 # code, or try the other synthetic domains.
