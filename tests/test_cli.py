@@ -226,3 +226,11 @@ def test_figures_are_written_with_the_usual_permissions(tmp_path):
     os.umask(umask)
     assert (tmp_path / "f.png").stat().st_mode & 0o777 == 0o666 & ~umask
     assert [p.name for p in tmp_path.iterdir()] == ["f.png"]
+
+
+def test_export_needs_out_or_snapshots_and_names_a_missing_snapshot_step(capsys, tmp_path, trained_run):
+    assert "--out" in _error(capsys, ["export", "--run", str(trained_run), "--domain", "faces"])
+    line = _error(capsys, ["export", "--run", str(trained_run), "--domain", "faces", "--snapshots", "7",
+                           "--folder", str(tmp_path)])
+    assert "checkpoint_step000007.pt" in line and "--keep-every" in line
+    assert not (tmp_path / "snapshots").exists()
