@@ -26,7 +26,7 @@
 # 3. check equivariance numerically in float64 and explain why only shifts by whole pixels of
 #    the coarsest grid are exact;
 # 4. build a small zero-padded stack with a fixed margin, as in the paper, find where it leaks
-#    absolute position, and compare it with valid convolutions and planned margins;
+#    absolute position, and compare it with valid convolutions and planned margins.
 #
 # Lesson 06 states the same property as a derivative (eq. 21-25).
 #
