@@ -14,8 +14,8 @@ import torch
 from ganseg_lib.checkpoint import sha256_file
 from ganseg_lib.training.segmenter import predict
 from ganseg_lib.app.shipped import (REPRO_SEED, THUMBS, fingerprint, fingerprint_differences, generator_fingerprint,
-                                    load_course_checkpoint, masks_fingerprint, metrics_path, reproduce_metrics,
-                                    reproduction_set)
+                                    load_course_checkpoint, masks_fingerprint, metrics_path, recorded_sums,
+                                    reproduce_metrics, reproduction_set)
 
 FOLDER = Path(__file__).resolve().parent.parent / "checkpoints"
 SHIPPED = sorted(FOLDER.glob("*.pt"))
@@ -34,8 +34,7 @@ def test_shipped_file_is_small_plain_and_untouched(path):
     assert path.stat().st_size <= MAX_BYTES
     record = json.loads(metrics_path(path).read_text())
     assert sha256_file(path) == record["sha256"]
-    sums = dict(line.split()[::-1] for line in (FOLDER / "SHA256SUMS").read_text().splitlines() if line.strip())
-    assert sums[path.name] == record["sha256"]
+    assert recorded_sums(FOLDER)[path.name] == record["sha256"]
     raw = torch.load(path, weights_only=True)  # plain tensors and numbers only
     assert raw["kind"] == "course" and "ganseg train" in raw["source"]["command"]
     cfg, g, seg = load_course_checkpoint(path)

@@ -19,7 +19,7 @@ while a changed renderer or model moves many pixels or many levels.
 *Snapshots* (kind "snapshot") are the EMA generator alone at earlier steps of a shipped run, in
 `checkpoints/snapshots/<domain>-<size>-stepNNNNNN.pt` (float16, about 0.2 MB at `cpu-tiny`),
 for showing how parts emerge; `SHA256SUMS` lists them too and `load_snapshot` checks the hash.
-`ganseg export --run RUN --snapshots 250 1000 ...` writes them from the run's
+`ganseg export --run RUN --snapshots 500 1000 ...` writes them from the run's
 `checkpoint_stepNNNNNN.pt` files (kept by `ganseg train --keep-every`).
 """
 from __future__ import annotations
@@ -248,14 +248,15 @@ def export_snapshots(run: Path, steps: list[int], folder: Path, domain: str, com
     missing = [p.name for p in sources if not p.exists()]
     if missing:
         raise CheckpointError(f"{run} has no {', '.join(missing)}: train with --keep-every N so that every "
-                              f"snapshot step is a multiple of N")
+                              f"snapshot step is a multiple of N and of train.checkpoint_every (copies are kept "
+                              f"when a checkpoint is written)")
+    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in sources:
         cfg, g_ema, gan = load_gan(path)
         source = {"command": command, "commit": _git_commit(), "gan_steps": int(gan["step"]),
                   "gan_minutes": round(gan["elapsed"] / 60, 1), "data": gan["data"]}
         out = out_dir / snapshot_name(domain, cfg.generator.image_size, int(gan["step"]))
-        out_dir.mkdir(parents=True, exist_ok=True)
         save_checkpoint(out, {"config": gan["config"], "g_ema": state_to_half(g_ema.state_dict()), "source": source},
                         "snapshot")
         written.append(out)

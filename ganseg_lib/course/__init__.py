@@ -130,12 +130,16 @@ def widget_figure(draw, controls: dict, layout: str = "horizontal"):
     return widgets.VBox([box(list(controls.values())), timing, out])
 
 
-def shipped_checkpoint(domain: str = "faces"):
-    """Path of the shipped course checkpoint `checkpoints/<domain>-<size>.pt` (the largest size), or None.
+def checkpoints_folder() -> Path:
+    """The folder the lessons load shipped models from: `checkpoints/`, or the one GANSEG_CHECKPOINTS
+    names (e.g. where a Colab session keeps them)."""
+    return Path(os.environ.get("GANSEG_CHECKPOINTS") or repo_root() / "checkpoints")
 
-    GANSEG_CHECKPOINTS names another folder to look in (e.g. where a Colab session keeps them).
-    """
-    folder = Path(os.environ.get("GANSEG_CHECKPOINTS") or repo_root() / "checkpoints")
+
+def shipped_checkpoint(domain: str = "faces"):
+    """Path of the shipped course checkpoint `<domain>-<size>.pt` (the largest size) in
+    `checkpoints_folder()`, or None."""
+    folder = checkpoints_folder()
     pattern = re.compile(rf"{re.escape(domain)}-(\d+)\.pt")
     found = [(int(m.group(1)), p) for p in folder.glob("*.pt") if (m := pattern.fullmatch(p.name))]
     return max(found)[1] if found else None
@@ -146,9 +150,8 @@ def snapshot_generators(domain: str = "faces", size: int = 32) -> dict[int, Gene
 
     Empty when none are shipped (or GANSEG_CHECKPOINTS names a folder without them).
     """
-    folder = Path(os.environ.get("GANSEG_CHECKPOINTS") or repo_root() / "checkpoints")
     found = {}
-    for path in shipped_snapshots(domain, size, folder):
+    for path in shipped_snapshots(domain, size, checkpoints_folder()):
         _, g, step = load_snapshot(path)
         found[step] = g
     return dict(sorted(found.items()))
