@@ -104,3 +104,28 @@ def test_gpu_check_says_in_one_line_when_there_is_no_gpu():
         pytest.skip("a GPU is visible")
     with pytest.raises(SystemExit, match="no CUDA device is visible here.*--device cpu --quick"):
         gpu_check.main(["--device", "cuda"])
+
+
+def test_bench_snapshots_distills_and_scores_every_shipped_snapshot(tmp_path):
+    import data_prep
+    from benchmarks import bench_snapshots
+    from ganseg_lib.course import snapshot_generators
+
+    data = tmp_path / "faces32.ganseg-data"
+    data_prep.prepare_synthetic("faces", 24, 32, seed=1, out=data)
+    out = tmp_path / "snapshots.json"
+    report = bench_snapshots.main(["--data", str(data), "--steps", "2", "--out", str(out)])
+    saved = json.loads(out.read_text())
+    assert saved == report and str(tmp_path) not in saved["command"]
+    rows = saved["snapshots"]
+    assert [r["gan_steps"] for r in rows] == list(snapshot_generators())  # every snapshot, in step order
+    for r in rows:
+        assert r["distill_steps"] == 2 and r["landmark_unit"] == "% IOD" and r["x_mean_shape"] > 0
+        assert 0 <= r["foreground_iou"] <= 1 and len(r["part_mass"]) == 4
+
+
+def test_bench_snapshots_names_a_missing_data_file(tmp_path):
+    from benchmarks import bench_snapshots
+
+    with pytest.raises(SystemExit, match="does not exist; make it with python -m data_prep.prepare faces"):
+        bench_snapshots.main(["--data", str(tmp_path / "none.ganseg-data")])
