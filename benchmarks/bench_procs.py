@@ -1,5 +1,5 @@
 """How to use the cores: one training process with N threads against N gloo processes (DDP,
-`torchrun`) with one thread each, at equal global batch.
+`ganseg train --procs N`, the same as torchrun) with one thread each, at equal global batch.
 
     python -m benchmarks.bench_procs --data data/faces32.ganseg-data --presets cpu-tiny --steps 300
     python -m benchmarks.bench_procs --data data/faces64.ganseg-data --presets cpu-small --steps 60
@@ -35,16 +35,13 @@ def mode_command(mode: str, cores: int, data: Path, preset: str, out: Path, step
     batch = get_preset(preset).train.batch
     train = ["train", "--data", str(data), "--preset", preset, "--out", str(out), "--steps", str(steps),
              "--quiet", "--force", "--grid", "0"]
-    env = dict(os.environ)
+    env = dict(os.environ, OMP_NUM_THREADS=str(cores))  # `--procs` shares them out: one thread per process
     if mode == "threads":
-        env["OMP_NUM_THREADS"] = str(cores)
         return [sys.executable, "-m", "ganseg_lib", *train], env
     if batch % cores:
         raise SystemExit(f"bench_procs: {preset}'s batch {batch} does not split over {cores} processes; "
                          "choose --cores that divides it")
-    env["OMP_NUM_THREADS"] = "1"
-    return [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={cores}",
-            "-m", "ganseg_lib", *train, "--batch", str(batch // cores)], env
+    return [sys.executable, "-m", "ganseg_lib", *train, "--procs", str(cores)], env
 
 
 def log_summary(log_csv: Path) -> dict:

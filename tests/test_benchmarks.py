@@ -68,7 +68,9 @@ def test_bench_procs_times_one_process_against_two_and_writes_its_report(tmp_pat
     assert saved == report
     modes = saved["presets"]["cpu-tiny"]
     assert modes["threads"]["steps"] == modes["procs"]["steps"] == 2
-    assert modes["threads"]["command"].startswith("OMP_NUM_THREADS=2 ") and "--batch 8" in modes["procs"]["command"]
+    assert all(modes[m]["command"].startswith("OMP_NUM_THREADS=2 python -m ganseg_lib train") for m in modes
+               if m != "procs_speedup_wall")
+    assert modes["procs"]["command"].endswith("--procs 2") and "--batch" not in modes["procs"]["command"]
     assert all(str(tmp_path) not in modes[m]["command"] for m in ("threads", "procs"))  # paths by name only
     assert modes["procs_speedup_wall"] > 0
 

@@ -202,3 +202,108 @@ def test_distillation_ranks_stop_together_when_their_clocks_disagree(tmp_path):
         assert torch.load(tmp_path / f"steps{rank}.pt").tolist() == [1, 2, 3]
     from ganseg_lib.checkpoint import load_checkpoint
     assert load_checkpoint(tmp_path / "seg.pt", "segmenter")["steps"] == 3
+
+
+# --------------------------------------------------------------------------------------------
+# `ganseg train --procs N`: the processes started by the command itself
+
+def _weights(run) -> dict:
+    from ganseg_lib.checkpoint import load_checkpoint
+    ck = load_checkpoint(run / "checkpoint.pt", "gan")
+    return {"step": ck["step"], "world": ck["world"], "batch": ck["config"]["train"]["batch"],
+            **{f"{net}.{k}": v for net in ("g", "d", "g_ema") for k, v in ck[net].items()}}
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory):
+    import data_prep
+    path = tmp_path_factory.mktemp("data") / "faces32.ganseg-data"
+    data_prep.prepare_synthetic("faces", 24, 32, seed=3, out=path)
+    return path
+
+
+@pytest.mark.skipif(not dist.is_gloo_available(), reason="needs the gloo backend")
+def test_train_procs_gives_the_torchrun_result_bit_for_bit(tmp_path, faces):
+    import subprocess
+    import sys
+
+    from ganseg_lib.app.cli import main
+
+    common = ["--data", str(faces), "--preset", "cpu-tiny", "--steps", "3", "--quiet", "--grid", "0"]
+    assert main(["train", *common, "--out", str(tmp_path / "procs"), "--batch", "4", "--procs", "2"]) == 0
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                           "-m", "ganseg_lib", "train", *common, "--out", str(tmp_path / "torchrun"),
+                           "--batch", "2"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    ours, theirs = _weights(tmp_path / "procs"), _weights(tmp_path / "torchrun")
+    assert ours["step"] == 3 and ours["world"] == 2 and ours["batch"] == 2  # 4 images per step, 2 per process
+    assert ours.keys() == theirs.keys()
+    for name, t in ours.items():
+        assert torch.equal(torch.as_tensor(t), torch.as_tensor(theirs[name])), name
+    # a resume keeps the recorded batch per process
+    assert main(["train", "--data", str(faces), "--out", str(tmp_path / "procs"), "--steps", "4", "--resume",
+                 "--quiet", "--grid", "0", "--procs", "2"]) == 0
+    resumed = _weights(tmp_path / "procs")
+    assert resumed["step"] == 4 and resumed["batch"] == 2
+
+
+def test_train_procs_refuses_a_batch_it_cannot_split_in_one_line(tmp_path, faces, capsys):
+    from ganseg_lib.app.cli import main
+
+    code = main(["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(tmp_path / "r"),
+                 "--batch", "5", "--procs", "2", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == ["ganseg: error: --procs 2 must divide the batch (5 images per step); "
+                                 "choose --batch 4 or another --procs"]
+    assert not (tmp_path / "r").exists()
+
+
+def test_train_procs_on_a_run_that_holds_a_checkpoint_is_one_line_and_leaves_it(tmp_path, faces, capfd):
+    from ganseg_lib.app.cli import main
+
+    argv = ["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(tmp_path / "r"), "--steps", "1",
+            "--quiet", "--grid", "0"]
+    assert main(argv) == 0
+    before = (tmp_path / "r" / "checkpoint.pt").read_bytes()
+    capfd.readouterr()
+    # refused before any process starts, in the words of the one-process command
+    assert main(argv + ["--procs", "2"]) == 2
+    err = [line for line in capfd.readouterr().err.splitlines() if line.strip()]
+    assert err == [f"ganseg: error: {tmp_path / 'r'} already holds a checkpoint; continue it with --resume or "
+                   "pass --force to restart"], err
+    assert (tmp_path / "r" / "checkpoint.pt").read_bytes() == before
+
+
+def _exits(code: int) -> None:
+    import sys
+    sys.exit(code)
+
+
+def _hangs() -> None:  # a rank that waits for a collective its dead peer never joins
+    time.sleep(600)
+
+
+@pytest.mark.parametrize("targets, expected", [
+    (((_exits, 0), (_exits, 0)), 0),
+    (((_hangs,), (_exits, 3)), 3),  # rank 1 dies: rank 0 is stopped, rank 1's status returned
+    (((_exits, 2), (_hangs,)), 2),  # rank 0's status comes first
+])
+def test_the_launcher_stops_the_other_ranks_when_one_dies_and_returns_its_status(monkeypatch, targets, expected):
+    import multiprocessing
+
+    from ganseg_lib.app import launch
+
+    monkeypatch.setattr(launch, "WAIT_AFTER_FAILURE_S", 0.5)
+    ctx = multiprocessing.get_context("spawn")
+    ranks = [ctx.Process(target=t[0], args=t[1:]) for t in targets]
+    for p in ranks:
+        p.start()
+    start = time.monotonic()
+    try:
+        assert launch._wait(ranks) == expected
+    finally:
+        for p in ranks:
+            p.kill()
+            p.join()
+    assert time.monotonic() - start < 60

@@ -9,7 +9,8 @@
 
 Also `python -m ganseg_lib ...`.  Training and distillation run unchanged under
 `torchrun --nproc_per_node=N -m ganseg_lib train ...` (gloo on CPU, nccl on GPU); torchrun
-mistakes `--run` for its own `--run-path`, so there write `distill RUN` instead of `--run RUN`.  Every bad input ends in one
+mistakes `--run` for its own `--run-path`, so there write `distill RUN` instead of `--run RUN`.
+`ganseg train --procs N` starts the N processes itself (`launch.py`).  Every bad input ends in one
 `ganseg: error: ...` line and exit status 2; no partial metrics.json or checkpoint is written.
 """
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..training.state import CHECKPOINT, load_gan
 from ..viz import loss_curves, save_figure
 from .data import CLIError, check_size, evaluation_splits, load_split
 from .demo import run_demo
+from .launch import launch
 from .shipped import export_course_checkpoint, export_snapshots
 
 DEMO_DIR = Path("runs") / "demo"
@@ -65,6 +67,8 @@ def cmd_train(args) -> int:
     cfg = apply_overrides(cfg, overrides)
     ds = load_split(args.data, "train")
     check_size(ds.images, cfg.generator.image_size, args.data, cfg.name)
+    if args.procs > 1:
+        return launch(args, cfg.train.batch)
     options = TrainOptions(resume=args.resume, seed=args.seed, device=args.device, bf16=args.bf16,
                            channels_last=args.channels_last, compile=args.compile, progress=not args.quiet,
                            time_budget_s=None if args.minutes is None else 60.0 * args.minutes,
@@ -146,6 +150,13 @@ def cmd_demo(args) -> int:
 
 # --------------------------------------------------------------------------------------------
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ganseg", description="GANSeg: unsupervised part segmentation by a "
                                 "hierarchical GAN, distilled into a segmenter.")
@@ -162,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--preset", help="config preset, e.g. cpu-tiny, cpu-small, paper-celeba-wild")
     t.add_argument("--out", required=True, help="run folder for checkpoint, samples and log")
     t.add_argument("--steps", type=int, help="total iterations (overrides train.steps)")
-    t.add_argument("--batch", type=int, help="images per step and process (overrides train.batch)")
+    t.add_argument("--batch", type=int, help="images per step (overrides train.batch; per process under torchrun, "
+                   "split over the processes with --procs)")
     t.add_argument("--resume", action="store_true", help="continue the run in --out exactly where it stopped")
     t.add_argument("--force", action="store_true", help="start afresh even if --out holds a checkpoint")
     t.add_argument("--set", nargs="+", action="extend", metavar="FIELD=VALUE", help="config overrides, e.g. train.lr_g=2e-4")
@@ -170,6 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--grid", type=int, default=32, help="generated images per sample grid (0: none)")
     t.add_argument("--keep-every", type=int, default=0, metavar="N",
                    help="also keep checkpoint_stepXXXXXX.pt at every multiple of N steps")
+    t.add_argument("--procs", type=_positive, default=1, metavar="N",
+                   help="N training processes on this machine (gloo), the batch split over them, cores // N "
+                        "threads each; the same result as torchrun --nproc_per_node=N with --batch B/N")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (GPU)")
     t.add_argument("--channels-last", action="store_true", help="channels_last memory format (GPU)")
     t.add_argument("--compile", nargs="?", const="inductor", default="", metavar="BACKEND",
@@ -225,15 +240,21 @@ def cmd_presets(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    return run_command(build_parser().parse_args(argv))
+
+
+def run_command(args: argparse.Namespace, report_errors: bool = True) -> int:
+    """Run a parsed command; a known failure is one `ganseg: error:` line (when report_errors) and status 2."""
     try:
         return args.func(args)
     except (CLIError, ConfigError, CheckpointError, EvaluationError, SegmenterError, TrainingDiverged,
             DistillationDiverged) as err:
-        print(f"ganseg: error: {err}", file=sys.stderr)
+        if report_errors:
+            print(f"ganseg: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"ganseg: interrupted; {getattr(args, 'kept', 'nothing half-written is left')}", file=sys.stderr)
+        if report_errors:
+            print(f"ganseg: interrupted; {getattr(args, 'kept', 'nothing half-written is left')}", file=sys.stderr)
         return 130
 
 
