@@ -243,7 +243,7 @@ print("e.g. training steps for lesson 08 would be", course.pick(20, 2000))
 # | lesson | CPU, fast mode (CI) | CPU, full mode | GPU |
 # |---|---|---|---|
 # | 00-04 | 20-40 s each | the same (no training) | the same (small models stay on the CPU) |
-# | 05-10 | see each lesson | minutes (training, distillation) | much faster |
+# | 05-11 | see each lesson | minutes (training, distillation) | much faster |
 #
 # ## 6. Exercises
 #

@@ -499,9 +499,9 @@ print("lesson 10 checks passed")
 # * Speed decides what can be reproduced where: the paper's schedule takes weeks to months on a
 #   CPU; a GPU brings it down to hours or days (not measured here yet).
 #
-# This is the end of the course. Where to go next: train `cpu-small` for an hour, try the
-# other synthetic domains (`birds`, `flowers`, `figures`) or your own images with
-# `python -m data_prep.prepare`, and on a GPU the paper presets.
+# Where to go next: lesson 11 runs the method on a folder of your own images; train `cpu-small`
+# for an hour, try the other synthetic domains (`birds`, `flowers`, `figures`), and on a GPU the
+# paper presets.
 
 # %% [markdown]
 # ## Review questions
@@ -576,5 +576,4 @@ print("lesson 10 checks passed")
 # * Time `time_iterations` at several batch sizes for `cpu-tiny` and plot images per second
 #   against the batch: where does a larger batch stop paying off on your machine?
 #
-# **Where next:** this is the last lesson. For more, train `cpu-small` for longer with lesson 08's
-# code, or try the other synthetic domains.
+# **Next:** lesson 11 runs the whole method on a folder of your own images.

@@ -24,7 +24,7 @@ def _reference_knn(x: torch.Tensor, labels: torch.Tensor, k: int) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# 6.1 leave-one-out k-nearest-neighbour accuracy
+# 7.1 leave-one-out k-nearest-neighbour accuracy
 
 def _verify_knn(fn) -> None:
     title = "7.1 k-NN accuracy"
@@ -72,7 +72,7 @@ check_knn_accuracy = Exercise("7.1 k-NN accuracy", _verify_knn, _solution_knn, _
 
 
 # --------------------------------------------------------------------------------------------
-# 6.2 recover the part constants from samples alone (eq. 3 in log space)
+# 7.2 recover the part constants from samples alone (eq. 3 in log space)
 
 def _embeddings(seed: int):
     g = torch.Generator().manual_seed(seed)
@@ -115,7 +115,7 @@ check_part_constants = Exercise("7.2 part constants from samples", _verify_const
 
 
 # --------------------------------------------------------------------------------------------
-# 6.3 how many neighbours does a 2-D map keep?
+# 7.3 how many neighbours does a 2-D map keep?
 
 def _reference_overlap(high: torch.Tensor, low: torch.Tensor, k: int) -> float:
     def neighbours(x):

@@ -11,7 +11,7 @@ from . import Exercise, expect_close, fail
 
 
 # --------------------------------------------------------------------------------------------
-# 7.1 one EMA update
+# 8.1 one EMA update
 
 def _verify_ema(fn) -> None:
     title = "8.1 EMA update"
@@ -58,7 +58,7 @@ check_ema_step = Exercise("8.1 EMA update", _verify_ema, _solution_ema, _mistake
 
 
 # --------------------------------------------------------------------------------------------
-# 7.2 how far back does the EMA look?
+# 8.2 how far back does the EMA look?
 
 def _verify_horizon(answer) -> None:
     title = "8.2 EMA horizon"
@@ -79,7 +79,7 @@ check_ema_horizon = Exercise("8.2 EMA horizon", _verify_horizon, lambda: 0.995 /
 
 
 # --------------------------------------------------------------------------------------------
-# 7.3 a diversity score that sees mode collapse
+# 8.3 a diversity score that sees mode collapse
 
 def _verify_diversity(fn) -> None:
     title = "8.3 diversity"

@@ -18,7 +18,7 @@ def _scalar(title: str, value) -> float:
 
 
 # --------------------------------------------------------------------------------------------
-# 8.1 the soft Dice loss
+# 9.1 the soft Dice loss
 
 def _verify_dice(fn) -> None:
     title = "9.1 Dice loss"
@@ -69,7 +69,7 @@ check_dice_loss = Exercise("9.1 Dice loss", _verify_dice, _solution_dice, _mista
 
 
 # --------------------------------------------------------------------------------------------
-# 8.2 part centres of detected masks
+# 9.2 part centres of detected masks
 
 def _verify_centres(fn) -> None:
     title = "9.2 part centres"
@@ -109,7 +109,7 @@ check_part_centres = Exercise("9.2 part centres", _verify_centres, _solution_cen
 
 
 # --------------------------------------------------------------------------------------------
-# 8.3 the MAFL landmark error: regression without bias, inter-ocular normalisation
+# 9.3 the MAFL landmark error: regression without bias, inter-ocular normalisation
 
 def _landmark_data(seed: int):
     g = np.random.default_rng(seed)

@@ -9,7 +9,7 @@ from . import Exercise, expect_close, fail
 
 
 # --------------------------------------------------------------------------------------------
-# 9.1 eq. 26: the concentration weight for another number of parts
+# 10.1 eq. 26: the concentration weight for another number of parts
 
 def _verify_lambda_con(answer) -> None:
     title = "10.1 lambda_con(K)"
@@ -32,7 +32,7 @@ check_lambda_con = Exercise("10.1 lambda_con(K)", _verify_lambda_con, lambda: {4
 
 
 # --------------------------------------------------------------------------------------------
-# 9.2 a bootstrap confidence interval for a mean error
+# 10.2 a bootstrap confidence interval for a mean error
 
 def _verify_bootstrap(fn) -> None:
     title = "10.2 bootstrap interval"
@@ -78,7 +78,7 @@ check_bootstrap_interval = Exercise("10.2 bootstrap interval", _verify_bootstrap
 
 
 # --------------------------------------------------------------------------------------------
-# 9.3 comparing two models on the same images: the paired difference
+# 10.3 comparing two models on the same images: the paired difference
 
 def _verify_paired(fn) -> None:
     title = "10.3 paired difference"
