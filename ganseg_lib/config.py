@@ -34,6 +34,7 @@ class GeneratorConfig:
     spade_hidden: int = 128  # width of the shared SPADE conv that reads the condition map
     share_spade_hidden: bool = False  # one SPADE hidden activation per block instead of per SPADE layer
     spade_kernel: int = 3  # kernel of SPADE's gamma/beta conv: 3 as in SPADE, 1 for light models
+    coarse_masks: bool = False  # mask stack at most at half the image side, its logits up-sampled x2 (cheaper)
     heatmap: str = "gaussian"  # "gaussian" exp(-d^2/sigma^2) as in eq. 4, or "cone" clamp(1 - d/sigma) as released
     scale: str = "std"  # sigma_k from the n_per points: "std" (eq. 1) or "mad" (mean abs deviation, released)
     head_hidden: int = 64  # width of the first conv of the output head (eq. 11)
@@ -53,6 +54,9 @@ class GeneratorConfig:
             raise ConfigError(f"generator.scale must be 'std' or 'mad', got {self.scale!r}")
         if self.spade_kernel not in (1, 3):
             raise ConfigError(f"generator.spade_kernel must be 1 or 3, got {self.spade_kernel}")
+        if self.coarse_masks and self.resolutions[0] > self.image_size // 2:
+            raise ConfigError(f"generator.coarse_masks needs a level at half the image side or below; "
+                              f"resolutions are {self.resolutions}")
         if self.points_per_part < 2:
             raise ConfigError("generator.points_per_part must be >= 2 (a part's scale needs a spread)")
         if self.embed_dim % 2 or min(self.channels) % 2:
@@ -168,7 +172,7 @@ def _paper_fast(name: str) -> GANSegConfig:
     return replace(cfg, generator=replace(cfg.generator, share_spade_hidden=True, spade_kernel=1))
 
 
-def _cpu(name: str, size: int) -> GANSegConfig:
+def _cpu(name: str, size: int, coarse_masks: bool = False) -> GANSegConfig:
     # Chosen by measurement on a 2-core CPU (benchmarks/bench_speed.py, benchmarks/measured/): thin SPADE with one
     # hidden activation per block and 1x1 gamma/beta convs (small margins, few FLOPs), batch 16
     # and a point divisor of 2 (points spread early).
@@ -182,7 +186,7 @@ def _cpu(name: str, size: int) -> GANSegConfig:
         gen = GeneratorConfig(image_size=32, n_parts=4, z_dim=64, mlp_width=64, embed_dim=16,
                               resolutions=(16, 32), channels=(16, 16), mask_channels=8,
                               spade_hidden=16, share_spade_hidden=True, spade_kernel=1, point_divisor=2.0,
-                              head_hidden=16)
+                              head_hidden=16, coarse_masks=coarse_masks)
         disc = DiscriminatorConfig(channels=(16, 32, 64, 64), fc_width=64)
     return GANSegConfig(
         name=name, generator=gen, discriminator=disc,
@@ -205,6 +209,9 @@ PRESETS: dict[str, GANSegConfig] = {
     "paper-fast": _paper_fast("paper-fast"),
     "cpu-small": _cpu("cpu-small", 64),
     "cpu-tiny": _cpu("cpu-tiny", 32),
+    # cpu-tiny with its mask stack at 16 px, logits up-sampled: exact for even shifts, as cpu-tiny
+    # (whose coarsest level is 16 px) already is; fewer FLOPs (benchmarks/measured/, README "Speed")
+    "cpu-tiny-coarse": _cpu("cpu-tiny-coarse", 32, coarse_masks=True),
 }
 
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from ganseg_lib import PRESETS, Discriminator, Generator, Latents
+from ganseg_lib.config import ConfigError
 from ganseg_lib.coords import make_grid
 from ganseg_lib.model.fast import PartCondition, PointwiseConv2d, condition_conv, part_condition
 from ganseg_lib.model.layers import RelativePositionalEncoding, plan_margins
@@ -263,3 +264,23 @@ def test_batchnorm_train_mode_still_gives_valid_outputs():
     out.image.mean().backward()
     assert all(p.grad is not None for p in g.parameters() if p.requires_grad)
     assert torch.allclose(out.masks.sum(1), torch.ones_like(out.masks[:, 0]), atol=1e-5)
+
+
+def test_coarse_masks_run_the_mask_stack_at_half_the_image_side_and_keep_every_shape():
+    fine, coarse = PRESETS["cpu-tiny"], PRESETS["cpu-tiny-coarse"]
+    plan = plan_margins(coarse.generator.resolutions, coarse.generator.spade_kernel, coarse_masks=True)
+    assert plan.mask_resolutions == (16, 16) and 2 * plan.mask_coarse_out - 1 >= plan.mask_out
+    # fewer mask-stack pixels: every block's grid side with its margins, squared
+    fine_plan = plan_margins(fine.generator.resolutions, fine.generator.spade_kernel)
+    pixels = lambda p: sum((r + 2 * m) ** 2 for r, m in zip(p.mask_resolutions, p.mask_in))  # noqa: E731
+    assert pixels(plan) < 0.6 * pixels(fine_plan)
+    torch.manual_seed(0)
+    a, b = Generator(fine).eval(), Generator(coarse).eval()
+    lat = a.sample_latents(2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        out_a, out_b = a(lat), b(lat)
+    for field in ("masks", "image", "foreground", "background"):
+        assert getattr(out_a, field).shape == getattr(out_b, field).shape, field
+    assert torch.allclose(out_b.masks.sum(dim=1), torch.ones(2, 32, 32))
+    with pytest.raises(ConfigError, match="coarse_masks needs a level at half the image side"):
+        replace(fine.generator, resolutions=(32,), channels=(16,), coarse_masks=True)

@@ -25,7 +25,7 @@ class ForegroundGenerator(nn.Module):
             SPADEResBlock(widths[i], widths[i + 1], cfg.embed_dim, cfg.spade_hidden, cfg.share_spade_hidden,
                           cfg.spade_kernel)
             for i in range(len(cfg.resolutions)))
-        plan = plan_margins(cfg.resolutions, cfg.spade_kernel)
+        plan = plan_margins(cfg.resolutions, cfg.spade_kernel, cfg.coarse_masks)
         self.margins, self.cond_margins, self.mask_margin = plan.fg_in, plan.fg_cond, plan.mask_out
 
     def forward(self, centers: torch.Tensor, embeddings: torch.Tensor, part_masks: torch.Tensor) -> torch.Tensor:

@@ -62,6 +62,8 @@ class MarginPlan:
     mask_out: int  # mask logits at the final resolution
     head_in: int  # blended features entering the output head
     cond_extra: int  # how much further than x a SPADE's condition map must reach
+    mask_resolutions: tuple[int, ...] = ()  # side of each mask block's grid (the generator's, or capped)
+    mask_coarse_out: int = 0  # with coarse masks: margin of the logits before the final x2 up-sampling
 
 
 def _backwards(resolutions: tuple[int, ...], out_last: int, shrink: int) -> tuple[int, ...]:
@@ -81,8 +83,17 @@ def spade_cond_extra(spade_kernel: int) -> int:
     return 1 + spade_kernel // 2
 
 
-def plan_margins(resolutions: tuple[int, ...], spade_kernel: int = 3) -> MarginPlan:
-    """The one place that sizes every grid: exactly the receptive field, nothing more (eq. 12)."""
+def mask_resolutions(resolutions: tuple[int, ...], coarse: bool) -> tuple[int, ...]:
+    """The mask stack's grid side per block: the generator's, or with `coarse` capped at half the image."""
+    return tuple(min(r, resolutions[-1] // 2) for r in resolutions) if coarse else tuple(resolutions)
+
+
+def plan_margins(resolutions: tuple[int, ...], spade_kernel: int = 3, coarse_masks: bool = False) -> MarginPlan:
+    """The one place that sizes every grid: exactly the receptive field, nothing more (eq. 12).
+
+    With `coarse_masks` the mask stack runs at most at half the image side and its logits are
+    up-sampled x2 at the end (`GeneratorConfig.coarse_masks`).
+    """
     cond_extra = spade_cond_extra(spade_kernel)
     fg_in = _backwards(resolutions, HEAD_SHRINK, SPADE_BLOCK_SHRINK)
     fg_cond = tuple(m + cond_extra for m in fg_in)
@@ -90,8 +101,11 @@ def plan_margins(resolutions: tuple[int, ...], spade_kernel: int = 3) -> MarginP
     # The final masks feed the head (background mask) and, average-pooled, every foreground level.
     final = resolutions[-1]
     mask_out = max([HEAD_SHRINK] + [c * final // r for c, r in zip(fg_cond, resolutions)])
-    mask_in = _backwards(resolutions, mask_out, SPADE_BLOCK_SHRINK)
-    return MarginPlan(mask_in, fg_in, fg_cond, bg_in, mask_out, HEAD_SHRINK, cond_extra)
+    mask_res = mask_resolutions(resolutions, coarse_masks)
+    # a bilinear x2 of a map with margin m gives 2m - 1 px of margin (the outermost needs a neighbour)
+    coarse_out = (mask_out + 2) // 2 if coarse_masks else 0
+    mask_in = _backwards(mask_res, coarse_out if coarse_masks else mask_out, SPADE_BLOCK_SHRINK)
+    return MarginPlan(mask_in, fg_in, fg_cond, bg_in, mask_out, HEAD_SHRINK, cond_extra, mask_res, coarse_out)
 
 
 def next_level(x: torch.Tensor, resolutions: tuple[int, ...], i: int, out_margin: int, next_in: int) -> torch.Tensor:

@@ -7,7 +7,7 @@ from torch import nn
 from ..config import GeneratorConfig
 from ..coords import make_grid
 from .fast import part_condition
-from .layers import SPADE_BLOCK_SHRINK, RelativePositionalEncoding, next_level, plan_margins
+from .layers import SPADE_BLOCK_SHRINK, RelativePositionalEncoding, next_level, plan_margins, upsample2x
 from .spade import SPADEResBlock
 
 
@@ -44,14 +44,15 @@ class MaskGenerator(nn.Module):
             SPADEResBlock(widths[i], widths[i + 1], cfg.embed_dim, cfg.spade_hidden, cfg.share_spade_hidden,
                           cfg.spade_kernel)
             for i in range(n))
-        plan = plan_margins(cfg.resolutions, cfg.spade_kernel)
+        plan = plan_margins(cfg.resolutions, cfg.spade_kernel, cfg.coarse_masks)
         self.margins, self.out_margin, self.cond_extra = plan.mask_in, plan.mask_out, plan.cond_extra
+        self.resolutions, self.coarse_out = plan.mask_resolutions, plan.mask_coarse_out
 
     def forward(self, points: torch.Tensor, centers: torch.Tensor, scales: torch.Tensor,
                 embeddings: torch.Tensor) -> torch.Tensor:
         """-> mask logits (B, K+1, R + 2 out_margin, R + 2 out_margin)."""
         cfg, dtype, device = self.cfg, points.dtype, points.device
-        res, margins = cfg.resolutions, self.margins
+        res, margins = self.resolutions, self.margins
         x = self.start(points.flatten(1, 2), make_grid(res[0], margins[0], dtype=dtype, device=device))
         for i, block in enumerate(self.blocks):
             grid = make_grid(res[i], margins[i] + self.cond_extra, dtype=dtype, device=device)
@@ -59,4 +60,6 @@ class MaskGenerator(nn.Module):
             x = block(x, w_mask)  # eq. 6
             if i + 1 < len(res):
                 x = next_level(x, res, i, margins[i] - SPADE_BLOCK_SHRINK, margins[i + 1])
+        if cfg.coarse_masks:  # logits from half the image side, up-sampled to it
+            x = upsample2x(x, self.out_margin, self.coarse_out)
         return x
