@@ -131,3 +131,17 @@ def test_bench_snapshots_names_a_missing_data_file(tmp_path):
 
     with pytest.raises(SystemExit, match="does not exist; make it with python -m data_prep.prepare faces"):
         bench_snapshots.main(["--data", str(tmp_path / "none.ganseg-data")])
+
+
+def test_bench_equivariance_finds_the_exact_shifts_of_each_structure(tmp_path):
+    from benchmarks import bench_equivariance
+
+    out = tmp_path / "eq.json"
+    report = bench_equivariance.main(["--presets", "cpu-tiny", "cpu-tiny-coarse", "--shifts", "1", "2",
+                                      "--samples", "1", "--out", str(out)])
+    assert json.loads(out.read_text()) == report
+    for name in ("cpu-tiny", "cpu-tiny-coarse"):
+        rows = report["presets"][name]["shifts"]
+        assert rows["2"]["exact_by_structure"] and max(rows["2"]["masks_rel_error"], rows["2"]["image_rel_error"]) < 1e-10
+        assert not rows["1"]["exact_by_structure"] and rows["1"]["masks_rel_error"] > 1e-4
+    assert report["presets"]["cpu-tiny-coarse"]["coarse_masks"] and not report["presets"]["cpu-tiny"]["coarse_masks"]
