@@ -112,6 +112,7 @@ from PIL import Image
 
 import data_prep
 from data_prep import load
+from data_prep.images import is_image
 from data_prep.prepare import main as prepare
 from ganseg_lib import course, viz
 from ganseg_lib.app.cli import main as ganseg
@@ -136,7 +137,9 @@ print(course.describe_runtime())
 # | split CSV | `file,split` | `train`, `val` or `test` for every image; without it a seeded 90 / 10 split |
 #
 # Training uses the `train` split only; the evaluation fits its landmark regressor on `train`
-# and scores `test`, so no test image is ever seen by the GAN.
+# and scores `test`, so no test image is ever seen by the GAN. A folder of images alone is
+# enough to train: its evaluation then has nothing to score and reports the parts' usage and
+# the overlays on the test images.
 
 # %%
 PHOTOS = os.environ.get("GANSEG_PHOTOS", "")  # your folder of images, e.g. "photos/"
@@ -183,9 +186,9 @@ if not PHOTOS:  # no folder of yours: write one (images at twice the training si
     PHOTOS = str(WORK / "photos")
     LANDMARKS, MASKS = (str(p) for p in write_example_folder(Path(PHOTOS), course.pick(48, 2000), 2 * S))
     print(f"no GANSEG_PHOTOS: wrote an example folder of synthetic faces to {PHOTOS}, masks to {MASKS}")
-files = sorted(p for p in Path(PHOTOS).rglob("*") if p.is_file() and not p.name.startswith("."))
+files = sorted(p for p in Path(PHOTOS).rglob("*") if p.is_file() and is_image(p.name))  # what the preparer reads
 sizes = {Image.open(p).size for p in files[:200]}
-print(f"{len(files)} files in {PHOTOS}; image sizes (first 200): {sorted(sizes)[:5]}"
+print(f"{len(files)} image files in {PHOTOS}; image sizes (first 200): {sorted(sizes)[:5]}"
       f"{' ...' if len(sizes) > 5 else ''}; landmarks: {LANDMARKS or 'none'}")
 if LANDMARKS:
     with open(LANDMARKS) as f:
@@ -368,7 +371,7 @@ ex.check_mean_shape(mean_shape_error)
 # %%
 # the data file holds the folder at the training size, split as recorded, with the protocol asked for
 assert train_ds.images.shape[1:] == (3, S, S) and train_ds.images.dtype == torch.uint8
-assert len(train_ds.images) + len(test_ds.images) <= len([p for p in files if p.suffix.lower() in (".png", ".jpg", ".jpeg", ".bmp", ".webp")])
+assert len(train_ds.images) + len(test_ds.images) <= len(files)  # a val split, if any, is neither
 if LANDMARKS:
     assert train_ds.meta["landmark_protocol"] == "mafl"
     eyes = tuple(train_ds.meta["landmark_eyes"])

@@ -128,18 +128,23 @@ def test_existing_run_needs_resume_or_force(capsys, trained_run, faces):
     assert "only --steps and --set loss.*" in line
 
 
-def test_evaluation_data_without_landmarks_or_masks(capsys, tmp_path, trained_run):
+def test_evaluation_of_unlabelled_images_reports_the_parts_and_draws_the_overlays(capsys, tmp_path, trained_run):
     n = 12
     bare = data_prep.Prepared(images=torch.zeros(n, 3, 32, 32, dtype=torch.uint8),
                               split=torch.tensor([0] * 9 + [1] * 3, dtype=torch.uint8),
                               split_names=["train", "test"], meta={"source": "test"})
     path = tmp_path / "bare.ganseg-data"
     data_prep.save(bare, path)
-    before = (trained_run / "metrics.json").read_text() if (trained_run / "metrics.json").exists() else None
-    line = _error(capsys, ["evaluate", "--run", str(trained_run), "--data", str(path)])
-    assert "neither landmarks nor foreground masks" in line
-    after = (trained_run / "metrics.json").read_text() if (trained_run / "metrics.json").exists() else None
-    assert after == before  # nothing written
+    run = tmp_path / "copy"
+    run.mkdir()
+    (run / "segmenter.pt").write_bytes((trained_run / "segmenter.pt").read_bytes())
+    assert main(["evaluate", "--run", str(run), "--data", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "nothing to score, parts and overlays only" in captured.out
+    assert "note: skipped landmark error" in captured.err and "note: skipped foreground IoU" in captured.err
+    m = json.loads((run / "metrics.json").read_text())
+    assert "landmarks" not in m and "foreground" not in m and m["parts"]["n_parts"] == 4 and m["n_test"] == 3
+    assert (run / "figures" / "eval_overlays.png").exists()
 
 
 def test_evaluation_without_landmarks_says_what_is_skipped(capsys, tmp_path, trained_run):

@@ -75,14 +75,15 @@ class LabelledImages:
 
 
 def what_is_skipped(test: LabelledImages) -> list[str]:
-    """One line per metric family that this data cannot support; raises if nothing can be scored."""
+    """One line per metric family that this data cannot support.
+
+    Unlabelled images (a folder of photos, nothing else) support neither: the evaluation then
+    reports the parts' usage and draws the overlays, which is what there is to look at."""
     skipped = []
     if test.landmarks is None:
         skipped.append("landmark error (the data has no landmarks)")
     if test.fg_masks is None:
         skipped.append("foreground IoU (the data has no foreground masks)")
-    if len(skipped) == 2:
-        raise EvaluationError("the evaluation data has neither landmarks nor foreground masks: nothing to score")
     return skipped
 
 
@@ -196,9 +197,9 @@ def evaluate_run(model: Segmenter, cfg: GANSegConfig, train: LabelledImages, tes
 
 def report(result: dict) -> str:
     """A few lines a reader can take in at once."""
-    lines = [f"evaluation on {result['n_test']} held-out images ({result['image_size']} px), "
-             f"regression fitted on {result['n_train']}:"]
     lm = result.get("landmarks")
+    fitted = f", regression fitted on {result['n_train']}" if lm is not None else ""
+    lines = [f"evaluation on {result['n_test']} held-out images ({result['image_size']} px){fitted}:"]
     if lm is not None and "error_pct" in lm:
         refs = lm["references_pct"]
         lines.append(f"  landmark error {lm['error_pct']:.1f} % of inter-ocular distance "
@@ -215,6 +216,8 @@ def report(result: dict) -> str:
         r = fg["references"]
         lines.append(f"  foreground IoU {fg['iou']:.3f} (all-foreground {r['all_foreground']:.3f}, "
                      f"centre box {r['centre_box']:.3f})")
+    if lm is None and fg is None:
+        lines.append("  no landmarks or foreground masks in the data: nothing to score, parts and overlays only")
     parts = result.get("parts")
     if parts is not None:
         usage = ", ".join(f"{m:.1%}" + (" (border)" if b >= 0.5 else "")
