@@ -319,8 +319,12 @@ print(f"parts alive {parts['alive']} of {parts['n_parts']}; mass "
 #   all-foreground figure.
 # * **Parts alive.** A part with almost no mass, or sitting on the image border, is wasted;
 #   fewer alive parts than K is the first thing to look at before any number.
-# * **The example folder** is the synthetic faces of the earlier lessons, easier than photos
-#   (the shipped faces checkpoint reaches 0.73x on them after 7,000 iterations).
+# * **The example folder** is the synthetic faces of the earlier lessons, easier than photos.
+#   Segmenters distilled from lesson 08's training snapshots score 0.99x the mean shape after
+#   1,000 iterations, 0.82x after 3,000 and 0.65x after 7,000
+#   (`benchmarks/measured/snapshots-faces.json`); the 15 minutes of full mode give about 2,000
+#   iterations on a 2-core CPU, so expect a ratio between the first two (fast mode's two steps
+#   give a ratio above 1: an untrained generator's parts carry nothing).
 
 # %%
 lm = result.get("landmarks")
