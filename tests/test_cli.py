@@ -239,3 +239,15 @@ def test_export_needs_out_or_snapshots_and_names_a_missing_snapshot_step(capsys,
                            "--folder", str(tmp_path)])
     assert "checkpoint_step000007.pt" in line and "--keep-every" in line
     assert not (tmp_path / "snapshots").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a machine without CUDA")
+@pytest.mark.parametrize("command", ["train", "distill", "evaluate"])
+def test_cuda_without_a_gpu_is_one_line(capsys, tmp_path, faces, trained_run, command):
+    argv = {"train": ["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(tmp_path / "r")],
+            "distill": ["distill", "--run", str(trained_run)],
+            "evaluate": ["evaluate", "--run", str(trained_run), "--data", str(faces)]}[command]
+    before = sorted(p.name for p in trained_run.iterdir())
+    line = _error(capsys, argv + ["--device", "cuda"])
+    assert "torch sees no CUDA GPU here" in line and "use --device cpu" in line
+    assert not (tmp_path / "r").exists() and sorted(p.name for p in trained_run.iterdir()) == before

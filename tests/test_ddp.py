@@ -248,6 +248,15 @@ def test_train_procs_gives_the_torchrun_result_bit_for_bit(tmp_path, faces):
     assert resumed["step"] == 4 and resumed["batch"] == 2
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_train_procs_on_cuda_needs_a_gpu_per_process(tmp_path, faces, capsys):
+    from ganseg_lib.app.cli import main
+
+    code = main(["train", "--data", str(faces), "--preset", "cpu-tiny", "--out", str(tmp_path / "r"),
+                 "--device", "cuda", "--procs", str(torch.cuda.device_count() + 1), "--quiet"])
+    assert code == 2 and "GPUs (one per process)" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
 def test_train_procs_refuses_a_batch_it_cannot_split_in_one_line(tmp_path, faces, capsys):
     from ganseg_lib.app.cli import main
 

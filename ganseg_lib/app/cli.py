@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+import torch
+
 from ..checkpoint import CheckpointError, atomic_write_text, load_checkpoint
 from ..config import PRESETS, ConfigError, apply_overrides, from_dict, get_preset
 from ..evaluation.evaluate import EvaluationError, evaluate_run, report
@@ -243,9 +245,17 @@ def main(argv: list[str] | None = None) -> int:
     return run_command(build_parser().parse_args(argv))
 
 
+def check_device(device: str) -> None:
+    """A CUDA device that torch cannot see is a one-line error, not a driver traceback."""
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise CLIError(f"--device {device}: torch sees no CUDA GPU here (torch {torch.__version__}); "
+                       "use --device cpu, or install a CUDA build of torch on a machine with a GPU")
+
+
 def run_command(args: argparse.Namespace, report_errors: bool = True) -> int:
     """Run a parsed command; a known failure is one `ganseg: error:` line (when report_errors) and status 2."""
     try:
+        check_device(getattr(args, "device", "cpu"))
         return args.func(args)
     except (CLIError, ConfigError, CheckpointError, EvaluationError, SegmenterError, TrainingDiverged,
             DistillationDiverged) as err:

@@ -73,6 +73,9 @@ def launch(args: argparse.Namespace, global_batch: int) -> int:
     procs = args.procs
     if "WORLD_SIZE" in os.environ and int(os.environ["WORLD_SIZE"]) > 1:
         raise CLIError("--procs starts its own processes; under torchrun leave it out")
+    if args.device.startswith("cuda") and procs > torch.cuda.device_count():
+        raise CLIError(f"--procs {procs} on {args.device} needs {procs} GPUs (one per process); "
+                       f"this machine has {torch.cuda.device_count()}")
     child = argparse.Namespace(**vars(args))
     child.procs = 1
     if not args.resume:
