@@ -397,8 +397,7 @@ if lm is not None and "error_pct" in lm:
     assert math.isfinite(lm["error_pct"]) and refs["mean_shape"] > 0
     assert abs(lm["x_mean_shape"] - lm["error_pct"] / refs["mean_shape"]) < 1e-3
     # the report's mean-shape reference is exercise 11.2 on the evaluated landmarks
-    fit, scored = load(DATA, "train"), load(DATA, "test")
-    by_hand = ex._mean_shape_reference(fit.landmarks.double(), scored.landmarks.double(), eyes)
+    by_hand = ex._mean_shape_reference(train_ds.landmarks.double(), test_ds.landmarks.double(), eyes)
     assert abs(float(by_hand) - refs["mean_shape"]) < 1e-3 * refs["mean_shape"], (float(by_hand), refs["mean_shape"])
 plt.close("all")
 print("lesson 11 checks passed")

@@ -1,7 +1,6 @@
 """Two CPU processes (gloo): identical weights on both ranks after training, resuming and distilling;
 only rank 0 writes files."""
 import os
-import socket
 import time
 
 import pytest
@@ -10,18 +9,12 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from _tiny import tiny_config, tiny_images
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from ganseg_lib.app.launch import free_port, rank_environment
 
 
 def _rank_env(rank: int, world: int, port: int) -> None:
     """What torchrun sets for one rank on this machine, one thread each."""
-    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), MASTER_ADDR="127.0.0.1",
-                      MASTER_PORT=str(port), OMP_NUM_THREADS="1")
+    os.environ.update(rank_environment(rank, world, port), OMP_NUM_THREADS="1")
     torch.set_num_threads(1)
 
 
@@ -56,7 +49,7 @@ def _assert_same(a, b):
 def test_two_ranks_stay_identical_and_resume(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    mp.spawn(_worker, args=(2, _free_port(), str(tmp_path / "run"), str(out)), nprocs=2, join=True)
+    mp.spawn(_worker, args=(2, free_port(), str(tmp_path / "run"), str(out)), nprocs=2, join=True)
     r0, r1 = _load(out, 3)
     assert r0["step"] == r1["step"] == 3
     _assert_same(r0, r1)
@@ -83,7 +76,7 @@ def _join_group(rank: int, world: int, port: int) -> None:
 def _spawn(fn, *args, nprocs: int = 2, timeout_s: float = 120) -> None:
     """Run fn(rank, nprocs, port, *args) on nprocs gloo ranks; fail (instead of hanging) when they
     do not all finish within timeout_s, e.g. because one rank waits in a collective alone."""
-    ctx = mp.spawn(fn, args=(nprocs, _free_port(), *args), nprocs=nprocs, join=False)
+    ctx = mp.spawn(fn, args=(nprocs, free_port(), *args), nprocs=nprocs, join=False)
     deadline = time.monotonic() + timeout_s
     while not ctx.join(timeout=1):
         if time.monotonic() > deadline:

@@ -185,8 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--keep-every", type=int, default=0, metavar="N",
                    help="also keep checkpoint_stepXXXXXX.pt at every multiple of N steps")
     t.add_argument("--procs", type=_positive, default=1, metavar="N",
-                   help="N training processes on this machine (gloo), the batch split over them, cores // N "
-                        "threads each; the same result as torchrun --nproc_per_node=N with --batch B/N")
+                   help="N training processes on this machine (gloo), the batch split over them, each with "
+                        "1/N of the threads (OMP_NUM_THREADS or the cores); the same result as torchrun "
+                        "--nproc_per_node=N with --batch B/N")
     t.add_argument("--bf16", action="store_true", help="bfloat16 autocast (GPU)")
     t.add_argument("--channels-last", action="store_true", help="channels_last memory format (GPU)")
     t.add_argument("--compile", nargs="?", const="inductor", default="", metavar="BACKEND",
