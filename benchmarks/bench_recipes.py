@@ -46,6 +46,8 @@ RECIPES: dict[str, tuple[str, list[str], str]] = {
                   "course with K = 8 and lambda_con 10 (eq. 26: 1.25 K)"),
     "coarse": ("cpu-tiny-coarse", ["loss.lambda_con=3"],
                "course on cpu-tiny-coarse: the mask stack at 16 px, its logits up-sampled (1.2x the iterations/s)"),
+    "course-64": ("cpu-small", ["loss.lambda_con=3"],
+                  "the course recipe at 64 px: cpu-small at lambda_con 3"),
     "augmented-k8": ("cpu-tiny", ["generator.n_parts=8", "loss.lambda_con=10", "augment.policy=color,translation,cutout",
                                   "augment.p=0", "augment.ada_target=0.6"],
                      "augmented with K = 8 and lambda_con 10 (eq. 26: 1.25 K)"),
@@ -56,17 +58,18 @@ def ganseg(*args: str) -> list[str]:
     return [sys.executable, "-m", "ganseg_lib", *args]
 
 
-def run_one(recipe: str, seed: int, data: Path, runs: Path, steps: int, distill_steps: int, threads: int,
-            collect: bool) -> dict:
+def run_one(recipe: str, seed: int, data: Path, runs: Path, steps: int, minutes: float | None, distill_steps: int,
+            threads: int, collect: bool) -> dict:
     preset, overrides, _ = RECIPES[recipe]
     run = runs / f"{recipe}-s{seed}"
     commands = [
         ganseg("train", "--data", str(data), "--preset", preset, "--out", str(run), "--steps", str(steps),
-               "--seed", str(seed), "--quiet", "--keep-every", "500", *(["--set", *overrides] if overrides else [])),
+               *(["--minutes", f"{minutes:g}"] if minutes else []), "--seed", str(seed), "--quiet",
+               "--keep-every", "500", *(["--set", *overrides] if overrides else [])),
         ganseg("distill", "--run", str(run), "--steps", str(distill_steps), "--quiet"),
         ganseg("evaluate", "--run", str(run), "--data", str(data)),
     ]
-    minutes: dict[str, float] = {}
+    wall: dict[str, float] = {}
     if not (run / "metrics.json").exists():
         if collect:
             return {"recipe": recipe, "seed": seed, "run": run.name, "status": "not run"}
@@ -74,11 +77,11 @@ def run_one(recipe: str, seed: int, data: Path, runs: Path, steps: int, distill_
         for name, cmd in zip(("train", "distill", "evaluate"), commands):
             start = time.perf_counter()
             done = subprocess.run(cmd, env=env)
-            minutes[name] = (time.perf_counter() - start) / 60
+            wall[name] = (time.perf_counter() - start) / 60
             if done.returncode != 0:
                 return {"recipe": recipe, "seed": seed, "run": run.name, "status": f"{name} failed"}
     shown = [[shown_argument(a, data, runs) for a in c] for c in commands]
-    return summarise(run, recipe, seed, shown, minutes)
+    return summarise(run, recipe, seed, shown, wall)
 
 
 def shown_argument(arg: str, data: Path, runs: Path) -> str:
@@ -134,6 +137,9 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--recipes", nargs="+", default=["course", "augmented"], choices=sorted(RECIPES))
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     p.add_argument("--steps", type=int, default=4800, help="GAN iterations per run (4,800: ~35 min on one thread)")
+    p.add_argument("--minutes", type=float,
+                   help="a budget in GAN wall minutes instead (--steps is then the most it may run): for targets "
+                        "stated in minutes; on a busy machine runs then get fewer iterations")
     p.add_argument("--distill-steps", type=int, default=600)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--runs", default="runs/recipes", help="folder for the run folders")
@@ -141,10 +147,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--collect", action="store_true", help="only read runs that are done")
     p.add_argument("--note", help="a line kept in the report (e.g. how the runs were made)")
     args = p.parse_args(argv)
-    rows = [run_one(r, s, Path(args.data), Path(args.runs), args.steps, args.distill_steps, args.threads, args.collect)
+    rows = [run_one(r, s, Path(args.data), Path(args.runs), args.steps, args.minutes, args.distill_steps, args.threads,
+                    args.collect)
             for r in args.recipes for s in args.seeds]
     report = {"data": Path(args.data).name, "machine": platform.processor() or platform.machine(),
-              "budget": {"gan_iterations": args.steps, "distill_steps": args.distill_steps, "threads": args.threads},
+              "budget": {"gan_iterations": args.steps, **({"gan_minutes": args.minutes} if args.minutes else {}),
+                          "distill_steps": args.distill_steps, "threads": args.threads},
               "recipes": {r: {"preset": RECIPES[r][0], "overrides": RECIPES[r][1], "what": RECIPES[r][2]}
                           for r in args.recipes},
               "runs": rows, "mean_over_seeds": per_recipe(rows), **({"note": args.note} if args.note else {})}

@@ -57,6 +57,20 @@ def test_bench_recipes_trains_scores_and_summarises_each_run(tmp_path):
     assert [r["x_mean_shape"] for r in collected["runs"]] == [r["x_mean_shape"] for r in saved["runs"]]
 
 
+def test_bench_recipes_minutes_budget_stops_training_on_the_clock(tmp_path):
+    import data_prep
+    from benchmarks import bench_recipes
+
+    data = tmp_path / "faces32.ganseg-data"
+    data_prep.prepare_synthetic("faces", 24, 32, seed=1, out=data)
+    report = bench_recipes.main(["--data", str(data), "--recipes", "course", "--seeds", "0", "--steps", "1000",
+                                 "--minutes", "0.002", "--distill-steps", "2", "--runs", str(tmp_path / "runs"),
+                                 "--out", str(tmp_path / "recipes.json")])
+    (row,) = report["runs"]
+    assert row["status"] == "done" and 1 <= row["gan_iterations"] < 1000  # the clock stopped it, not --steps
+    assert "--minutes 0.002" in row["commands"][0] and report["budget"]["gan_minutes"] == 0.002
+
+
 def test_bench_procs_times_one_process_against_two_and_writes_its_report(tmp_path):
     import data_prep
     from benchmarks import bench_procs

@@ -15,6 +15,7 @@ from ganseg_lib.checkpoint import load_checkpoint
 from ganseg_lib.config import apply_overrides, to_dict
 from ganseg_lib.model import Generator
 from ganseg_lib.training.gan import TrainingDiverged, TrainOptions, d_step, ema_update, g_step, real_batch, train
+from ganseg_lib.training.log import LOG, read_log
 from ganseg_lib.training.state import build_state
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -197,6 +198,7 @@ def test_time_budget_stops_with_a_checkpoint(tmp_path):
     assert state.step == 1
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 1
     assert math.isfinite(state.elapsed)
+    assert [row["step"] for row in read_log(tmp_path / LOG)] == ["1"]  # the log ends at the step it stopped
 
 
 def _refuse_host_reads(monkeypatch):
