@@ -7,10 +7,11 @@ Each (recipe, seed) runs `ganseg train` (one thread, `--steps` iterations: a bud
 so that a busy machine does not change what is compared; `--minutes` budgets wall minutes instead,
 for targets stated in minutes), `ganseg distill` and `ganseg evaluate` in its own run folder
 under `--runs`; a run whose metrics.json exists is read, not run again (`--collect` only
-reads).  The report holds, per run, the exact commands, GAN iterations and minutes, distillation minutes, the landmark error and its x-mean-shape ratio (or
-foreground IoU) and how many parts are alive, plus the mean over seeds per recipe; it is
-printed as a table and written as JSON.  Use it on your own folder (prepared with
-`python -m data_prep.prepare folder ...`) to choose a recipe before a long run.
+reads).  The report holds, per run, the exact commands, GAN iterations and minutes,
+distillation minutes, the landmark error and its x-mean-shape ratio (or foreground IoU) and how
+many parts are alive, plus the mean over seeds per recipe; it is printed as a table and written
+as JSON.  Use it on your own folder (prepared with `python -m data_prep.prepare folder ...`) to
+choose a recipe before a long run.
 """
 from __future__ import annotations
 
