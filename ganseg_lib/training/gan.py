@@ -355,8 +355,9 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
             last_time = now
             bar.update(1)
             out_of_time = deadline is not None and agree(time.perf_counter() > deadline, info)
-            log_now = step % t.log_every == 0 or step == t.steps or out_of_time  # the last row is the last step
-            save_now = step % t.checkpoint_every == 0 or step == t.steps or out_of_time
+            last = step == t.steps or out_of_time  # the last step is always logged and saved
+            log_now = step % t.log_every == 0 or last
+            save_now = step % t.checkpoint_every == 0 or last
             if log_now or save_now:
                 stop_if_diverged(first_bad)  # the one host read of the finiteness record
             if log_now:
