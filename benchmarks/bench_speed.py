@@ -74,11 +74,13 @@ def measure(job: dict) -> dict:
     from benchmarks.reference_arch import ReferenceGenerator, reference_iteration
     from ganseg_lib import Discriminator, Generator
     from ganseg_lib.training import gan
+    from ganseg_lib.training.numerics import flush_subnormals
     from ganseg_lib.training.state import adam
     from ganseg_lib.training.segmenter import build_segmenter, distillation_loss
 
     torch.manual_seed(0)
     device = torch.device(job["device"])
+    flush_subnormals(device)  # as `ganseg train` does (ganseg_lib.training.numerics)
     stage, batch = job["stage"], job["batch"]
     autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if job.get("bf16") else nullcontext
     if stage == "matmul":

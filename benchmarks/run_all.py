@@ -19,7 +19,8 @@ def main() -> None:
     bench_pointwise.main([])
     print("== training iterations against the released structure, interleaved (benchmarks.bench_iteration)")
     bench_iteration.main(["--preset", "cpu-tiny", "--batch", "16", "--rounds", "5", "--iterations", "10"])
-    bench_iteration.main(["--preset", "paper-celeba-wild", "--batch", "8", "--rounds", "2"])
+    bench_iteration.main(["--preset", "paper-celeba-wild", "--batch", "8", "--rounds", "5",
+                         "--variants", "fp32", "channels-last"])
     print("== model stages (benchmarks.bench_speed)")
     bench_speed.main(args)
 

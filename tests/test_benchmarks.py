@@ -16,6 +16,29 @@ def test_bench_iteration_writes_its_report(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_bench_iteration_variants_spread_warmup_and_flop_rate(tmp_path):
+    report = bench_iteration.main(["--preset", "cpu-tiny", "--batch", "2", "--rounds", "2", "--warmup", "1",
+                                   "--variants", "fp32", "channels-last", "bf16", "--out", str(tmp_path)])
+    names = {"cpu-tiny", "cpu-tiny [channels-last]", "cpu-tiny [bf16]", "released structure"}
+    assert set(report["seconds_per_iteration"]) == names
+    assert set(report["speedup_vs_released"]) == names - {"released structure"}
+    for name in names:
+        s = report["spread_seconds"][name]
+        assert 0 < s["min"] <= s["median"] <= s["max"]
+        assert len(report["warmup_seconds"][name]) == 1 and len(report["all_seconds"][name]) == 2
+        assert 0 < report["fraction_of_matmul"][name]
+    flops = report["gflop_per_iteration"]
+    # layout and autocast change how, not how much, is computed
+    assert flops["cpu-tiny"] == flops["cpu-tiny [channels-last]"] == flops["cpu-tiny [bf16]"]
+
+
+def test_bench_iteration_counts_flops_per_iteration_index():
+    """R1 steps cost more than plain ones; the count is per image (batch 1) and deterministic."""
+    plain, r1 = bench_iteration.count_flops(bench_iteration.ours("cpu-tiny", 1), [1, 4])
+    assert r1 > plain > 0  # iteration 4 adds R1 (cpu-tiny's r1_interval is 4)
+    assert bench_iteration.count_flops(bench_iteration.ours("cpu-tiny", 1), [1]) == [plain]
+
+
 def test_bench_speed_measures_a_stage_with_flops():
     job = {"device": "cpu", "repeats": 1, "warmup": 0, "preset": "cpu-tiny", "stage": "g_forward", "batch": 2}
     result = bench_speed.measure(job)

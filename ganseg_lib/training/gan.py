@@ -49,6 +49,7 @@ from ..viz import sample_grid, save_figure
 from .augment import augment, jitter_reals
 from .distributed import DistInfo, agree, broadcast_module, gather_states, init_distributed, sync_buffers, sync_grads
 from .log import LOG, Averager, append_log, log_fields, trim_log
+from .numerics import flush_subnormals
 from .state import (CHECKPOINT, GANState, architecture, build_state, checkpoint_step, data_fingerprint, gan_payload,
                     load_payload, sampler_seed)
 
@@ -279,6 +280,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
     """
     opts = options
     info = init_distributed(opts.device)
+    flush_subnormals(info.device)  # numerics.py: subnormal gradients slow CPU training tenfold
     run_dir = Path(run_dir)
     ckpt_path = run_dir / CHECKPOINT
     fields = log_fields(cfg.generator.n_parts)

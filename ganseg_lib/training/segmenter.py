@@ -23,6 +23,7 @@ from ..checkpoint import load_checkpoint, save_checkpoint, state_to_float
 from ..config import GANSegConfig, from_dict, to_dict
 from ..model import Generator
 from .distributed import DistInfo, agree, broadcast_module, sync_buffers, sync_grads
+from .numerics import flush_subnormals
 from .state import adam
 
 SEGMENTER = "segmenter.pt"  # segmenter checkpoint inside a run folder
@@ -139,6 +140,7 @@ def distill(cfg: GANSegConfig, g_ema: Generator, out_path: str | os.PathLike, *,
     steps = s.steps if steps is None else steps
     dev = torch.device(device)
     info = DistInfo(rank, world, dev)
+    flush_subnormals(dev)
     g_ema = g_ema.to(dev).eval().requires_grad_(False)
     torch.manual_seed(seed)
     model = build_segmenter(cfg).to(dev).train()
