@@ -31,7 +31,6 @@ import json
 import platform
 import statistics
 import time
-from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from benchmarks.bench_speed import measure
 from benchmarks.reference_arch import ReferenceGenerator, reference_iteration
 from ganseg_lib import Discriminator
-from ganseg_lib.training.gan import iteration
+from ganseg_lib.training.gan import forward_autocast, iteration, to_channels_last
 from ganseg_lib.training.numerics import flush_subnormals
 from ganseg_lib.training.state import build_state
 from ganseg_lib.checkpoint import atomic_write_text
@@ -60,10 +59,9 @@ def ours(preset: str, batch: int, variant: str = "fp32"):
     size = cfg.generator.image_size
     real = torch.rand(batch, 3, size, size) * 2 - 1
     if "channels-last" in variant:
-        for m in (state.g, state.d, state.g_ema):
-            m.to(memory_format=torch.channels_last)
+        to_channels_last(state)
         real = real.contiguous(memory_format=torch.channels_last)
-    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if "bf16" in variant else nullcontext
+    autocast = forward_autocast("cpu", "bf16" in variant)
 
     def step(i: int) -> None:
         iteration(state, cfg, real, state.g.sample_latents(batch), state.g.sample_latents(batch), i,
@@ -104,6 +102,7 @@ def count_flops(step, indices: list[int]) -> list[int]:
 
 
 def spread(values: list[float]) -> dict[str, float]:
+    """Min, median and max of a model's seconds per round."""
     return {"min": min(values), "median": statistics.median(values), "max": max(values)}
 
 
@@ -170,9 +169,9 @@ def main(argv: list[str] | None = None) -> dict:
     }
     if not args.no_flops:
         matmul = measure({"stage": "matmul", "device": "cpu", "batch": 1, "repeats": 10})["gflops_per_s"]
-        per_iter = {name: [args.batch * f / args.iterations for f in count_flops(build(name, args.preset, 1), indices)]
-                    for name in names}
-        gflops = {name: sum(per_iter[name]) / sum(seconds[name]) / 1e9 for name in names}
+        per_iter = {name: [args.batch * f for f in count_flops(build(name, args.preset, 1), indices)] for name in names}
+        # seconds[name] holds one mean per round; the rounds ran every index once
+        gflops = {name: sum(per_iter[name]) / (sum(seconds[name]) * args.iterations) / 1e9 for name in names}
         report |= {"matmul_gflops_per_s": matmul,
                    "gflop_per_iteration": {k: statistics.median(v) / 1e9 for k, v in per_iter.items()},
                    "gflops_per_s": gflops, "fraction_of_matmul": {k: v / matmul for k, v in gflops.items()}}

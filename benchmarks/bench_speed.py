@@ -20,7 +20,6 @@ import platform
 import resource
 import statistics
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -82,7 +81,7 @@ def measure(job: dict) -> dict:
     device = torch.device(job["device"])
     flush_subnormals(device)  # as `ganseg train` does (ganseg_lib.training.numerics)
     stage, batch = job["stage"], job["batch"]
-    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if job.get("bf16") else nullcontext
+    autocast = gan.forward_autocast(device.type, bool(job.get("bf16")))
     if stage == "matmul":
         n = 2048
         a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)

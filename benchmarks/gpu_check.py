@@ -24,7 +24,6 @@ import platform
 import statistics
 import tempfile
 import time
-from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.config import PRESETS, get_preset
 from ganseg_lib.course import live_run
 from ganseg_lib.model import Discriminator, Generator
-from ganseg_lib.training.gan import TrainOptions, iteration, train
+from ganseg_lib.training.gan import TrainOptions, forward_autocast, iteration, train
 from ganseg_lib.training.log import LOG, read_log
 from ganseg_lib.training.state import build_state
 
@@ -76,7 +75,7 @@ def iteration_speed(preset: str, device: torch.device, batch: int, bf16: bool, b
     state = build_state(cfg, device, seed=0)
     size = cfg.generator.image_size
     real = torch.rand(batch, 3, size, size, device=device) * 2 - 1
-    autocast = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if bf16 else nullcontext
+    autocast = forward_autocast(device.type, bf16)
     nets = (torch.compile(state.g, backend=backend), torch.compile(state.d, backend=backend)) if backend else None
     cycle = max(cfg.loss.r1_interval, cfg.loss.reg_interval)  # every kind of step once per cycle
     noise = torch.Generator().manual_seed(0)

@@ -39,6 +39,16 @@ def test_bench_iteration_counts_flops_per_iteration_index():
     assert bench_iteration.count_flops(bench_iteration.ours("cpu-tiny", 1), [1]) == [plain]
 
 
+def test_bench_iteration_flops_per_iteration_with_several_iterations_per_round(tmp_path):
+    """With --iterations k each turn runs k indices; the report's FLOPs are still per iteration."""
+    report = bench_iteration.main(["--preset", "cpu-tiny", "--batch", "2", "--rounds", "1", "--iterations", "2",
+                                   "--warmup", "0", "--out", str(tmp_path)])
+    one = bench_iteration.count_flops(bench_iteration.ours("cpu-tiny", 1), [1, 2])
+    assert report["gflop_per_iteration"]["cpu-tiny"] == pytest.approx(2 * (one[0] + one[1]) / 2 / 1e9)
+    rate = 2 * sum(one) / (report["all_seconds"]["cpu-tiny"][0] * 2) / 1e9
+    assert report["gflops_per_s"]["cpu-tiny"] == pytest.approx(rate)
+
+
 def test_bench_speed_measures_a_stage_with_flops():
     job = {"device": "cpu", "repeats": 1, "warmup": 0, "preset": "cpu-tiny", "stage": "g_forward", "batch": 2}
     result = bench_speed.measure(job)

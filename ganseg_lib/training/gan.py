@@ -140,6 +140,17 @@ def g_step(g: nn.Module, d: nn.Module, opt_g: torch.optim.Optimizer, latents, cf
     return stats
 
 
+def forward_autocast(device_type: str, bf16: bool) -> Callable:
+    """The context the forward passes of `iteration` run under: bfloat16 autocast, or none."""
+    return (lambda: torch.autocast(device_type, dtype=torch.bfloat16)) if bf16 else nullcontext
+
+
+def to_channels_last(state: GANState) -> None:
+    """Put G, D and the EMA generator in channels_last layout (their feature maps follow)."""
+    for m in (state.g, state.d, state.g_ema):
+        m.to(memory_format=torch.channels_last)
+
+
 def iteration(state: GANState, cfg: GANSegConfig, real: torch.Tensor, d_latents, g_latents, step: int,
               world: int = 1, autocast=nullcontext, compiled: tuple[nn.Module, nn.Module] | None = None
               ) -> dict[str, torch.Tensor | float]:
@@ -280,7 +291,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
     """
     opts = options
     info = init_distributed(opts.device)
-    flush_subnormals(info.device)  # numerics.py: subnormal gradients slow CPU training tenfold
+    flush_subnormals(info.device)  # numerics.py: subnormal gradients make CPU iterations crawl
     run_dir = Path(run_dir)
     ckpt_path = run_dir / CHECKPOINT
     fields = log_fields(cfg.generator.n_parts)
@@ -290,8 +301,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
     for m in (state.g, state.d, state.g_ema):
         broadcast_module(m, info.world)
     if opts.channels_last:
-        for m in (state.g, state.d, state.g_ema):
-            m.to(memory_format=torch.channels_last)
+        to_channels_last(state)
 
     t = cfg.train
     shard = images[info.rank::info.world]  # this rank's share of the real images
@@ -299,7 +309,7 @@ def train(cfg: GANSegConfig, images: torch.Tensor, run_dir: str | os.PathLike,
         shard = shard.to(info.device)
     fixed = state.g_ema.sample_latents(max(opts.grid_samples, 1),
                                        generator=torch.Generator().manual_seed(seed + 12345), device=info.device)
-    autocast = (lambda: torch.autocast(info.device.type, dtype=torch.bfloat16)) if opts.bf16 else nullcontext
+    autocast = forward_autocast(info.device.type, opts.bf16)
     compiled = (torch.compile(state.g, backend=opts.compile), torch.compile(state.d, backend=opts.compile)) \
         if opts.compile else None
 
