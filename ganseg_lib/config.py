@@ -67,6 +67,10 @@ class GeneratorConfig:
 class DiscriminatorConfig:
     channels: tuple[int, ...] = (64, 128, 256, 512, 512, 512)  # one residual down block each; ends at 2x2
     fc_width: int = 512  # hidden width of the linear head
+    # minibatch standard deviation (Karras et al. 2018, ProGAN): groups of this many images append the
+    # mean std of their 2x2 features as one more channel, so D can see a batch without variety; 0: off
+    # (the paper and the released code have none)
+    minibatch_std_group: int = 0
 
 
 @dataclass(frozen=True)

@@ -28,17 +28,34 @@ class DownBlock(nn.Module):
         return (h + self.skip(x)) * (1.0 / math.sqrt(2.0))
 
 
+def minibatch_std(h: torch.Tensor, group: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C + 1, H, W): the std over each group of `group` images, averaged over features.
+
+    Images i, i + B/group, ... form one group (as in ProGAN); a batch that `group` does not divide uses
+    its largest divisor not above it (a batch of one gets a constant 1e-4 channel).
+    """
+    b = h.shape[0]
+    g = max(d for d in range(1, min(group, b) + 1) if b % d == 0)
+    grouped = h.reshape(g, b // g, *h.shape[1:])
+    std = (grouped.var(dim=0, unbiased=False) + 1e-8).sqrt().mean(dim=(1, 2, 3))  # (B/g,)
+    channel = std.repeat(g).view(b, 1, 1, 1).expand(b, 1, *h.shape[2:])
+    return torch.cat([h, channel], dim=1)
+
+
 class Discriminator(nn.Module):
     def __init__(self, cfg: GANSegConfig | DiscriminatorConfig):
         super().__init__()
         self.cfg = dcfg = cfg.discriminator if isinstance(cfg, GANSegConfig) else cfg
         widths = (3,) + tuple(dcfg.channels)
         self.blocks = nn.Sequential(*(DownBlock(widths[i], widths[i + 1]) for i in range(len(dcfg.channels))))
-        self.fc1 = nn.Linear(4 * dcfg.channels[-1], dcfg.fc_width)
+        self.fc1 = nn.Linear(4 * (dcfg.channels[-1] + (dcfg.minibatch_std_group > 0)), dcfg.fc_width)
         self.fc2 = nn.Linear(dcfg.fc_width, 1)
         init_weights(self)
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """(B, 3, S, S) in [-1, 1] -> (B,) logits."""
-        h = self.blocks(image).flatten(1)
+        h = self.blocks(image)
+        if self.cfg.minibatch_std_group > 0:
+            h = minibatch_std(h, self.cfg.minibatch_std_group)
+        h = h.flatten(1)
         return self.fc2(F.leaky_relu(self.fc1(h), LEAK)).squeeze(1)

@@ -88,7 +88,10 @@ def d_step(g: Generator, d: nn.Module, opt_d: torch.optim.Optimizer, real: torch
     if d_input is not None:
         both = d_input(both)
     with autocast():
-        logits = d(both).float()  # D has no batch statistics: one pass
+        if cfg.discriminator.minibatch_std_group > 0:  # batch statistics: real and fake never share a group
+            logits = torch.cat([d(x) for x in both.split([real.shape[0], fake.shape[0]])]).float()
+        else:
+            logits = d(both).float()  # D has no batch statistics: one pass
     real_logits, fake_logits = logits.split([real.shape[0], fake.shape[0]])
     loss = losses.discriminator_loss(real_logits, fake_logits)
     detached = real_logits.detach()
