@@ -87,12 +87,13 @@ def d_step(g: Generator, d: nn.Module, opt_d: torch.optim.Optimizer, real: torch
     both = torch.cat([real, fake.to(real.dtype)])
     if d_input is not None:
         both = d_input(both)
+    sizes = [real.shape[0], fake.shape[0]]
     with autocast():
         if cfg.discriminator.minibatch_std_group > 0:  # batch statistics: real and fake never share a group
-            logits = torch.cat([d(x) for x in both.split([real.shape[0], fake.shape[0]])]).float()
+            logits = torch.cat([d(x) for x in both.split(sizes)]).float()
         else:
             logits = d(both).float()  # D has no batch statistics: one pass
-    real_logits, fake_logits = logits.split([real.shape[0], fake.shape[0]])
+    real_logits, fake_logits = logits.split(sizes)
     loss = losses.discriminator_loss(real_logits, fake_logits)
     detached = real_logits.detach()
     stats = {"d_loss": loss.detach(), "real_logit": detached.mean(), "fake_logit": fake_logits.detach().mean(),
