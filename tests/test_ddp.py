@@ -2,6 +2,7 @@
 only rank 0 writes files."""
 import os
 import time
+from contextlib import contextmanager
 
 import pytest
 import torch
@@ -10,6 +11,7 @@ import torch.multiprocessing as mp
 
 from _tiny import tiny_config, tiny_images
 from ganseg_lib.app.launch import free_port, rank_environment
+from ganseg_lib.training.distributed import leave_group
 
 
 def _rank_env(rank: int, world: int, port: int) -> None:
@@ -18,12 +20,23 @@ def _rank_env(rank: int, world: int, port: int) -> None:
     torch.set_num_threads(1)
 
 
+@contextmanager
+def _leaving_the_group():
+    """Leave the group at the end: at a barrier after success, at once after a failure."""
+    clean = False
+    try:
+        yield
+        clean = True
+    finally:
+        leave_group(clean)
+
+
 def _worker(rank: int, world: int, port: int, run: str, out: str) -> None:
     _rank_env(rank, world, port)  # train() joins the group itself
     from ganseg_lib.training.segmenter import distill
     from ganseg_lib.training.gan import TrainOptions, train
 
-    try:
+    with _leaving_the_group():
         for steps, resume in ((3, False), (5, True)):  # train, then continue from the checkpoint
             cfg = tiny_config(steps=steps, checkpoint_every=2)
             state = train(cfg, tiny_images(), run, TrainOptions(resume=resume, progress=False, grid_samples=0))
@@ -31,8 +44,6 @@ def _worker(rank: int, world: int, port: int, run: str, out: str) -> None:
                           rank=rank)
             torch.save({"g": state.g.state_dict(), "d": state.d.state_dict(), "g_ema": state.g_ema.state_dict(),
                         "seg": seg.state_dict(), "step": state.step}, os.path.join(out, f"rank{rank}-{steps}.pt"))
-    finally:
-        dist.destroy_process_group()
 
 
 def _load(out, steps):
@@ -65,6 +76,27 @@ def test_two_ranks_stay_identical_and_resume(tmp_path):
     _assert_same(r0, r1)
 
 
+def _leave_worker(rank: int, world: int, port: int, out: str, clean: bool) -> None:
+    _join_group(rank, world, port)
+    arrived = os.path.join(out, "rank1-arrived")
+    if rank == 1:  # the slow rank: it reaches the end 2 s after rank 0
+        time.sleep(2.0)
+        open(arrived, "w").close()
+        leave_group(clean)  # after a failure a barrier would find rank 0 gone
+    else:
+        leave_group(clean)
+        with open(os.path.join(out, "rank0-saw"), "w") as f:
+            f.write(str(os.path.exists(arrived)))
+
+
+@pytest.mark.skipif(not dist.is_gloo_available(), reason="needs the gloo backend")
+@pytest.mark.parametrize("clean", [True, False])
+def test_a_clean_rank_waits_for_its_peers_before_closing_and_a_failed_one_does_not(tmp_path, clean):
+    _spawn(_leave_worker, str(tmp_path), clean, timeout_s=60)
+    assert (tmp_path / "rank0-saw").read_text() == str(clean)
+    leave_group(clean=True)  # without a group: nothing to do
+
+
 # --------------------------------------------------------------------------------------------
 # what the ranks compute, not only that they agree
 
@@ -87,12 +119,10 @@ def _spawn(fn, *args, nprocs: int = 2, timeout_s: float = 120) -> None:
 
 def _split_step_worker(rank: int, world: int, port: int, out: str) -> None:
     _join_group(rank, world, port)
-    try:
+    with _leaving_the_group():
         half = _STEP_BATCH // world
         grads = _one_step(slice(rank * half, (rank + 1) * half), world)
         torch.save(grads, os.path.join(out, f"grads{rank}.pt"))
-    finally:
-        dist.destroy_process_group()
 
 
 _STEP_BATCH = 8
@@ -135,10 +165,8 @@ def test_two_ranks_with_half_batches_step_like_one_rank_with_the_whole_batch(tmp
 
 def _train_worker(rank: int, world: int, port: int, run: str, steps: int, resume: bool) -> None:
     _join_group(rank, world, port)
-    try:
+    with _leaving_the_group():
         _train(run, steps, resume)
-    finally:
-        dist.destroy_process_group()
 
 
 def _train(run: str, steps: int, resume: bool) -> None:
@@ -173,7 +201,7 @@ def test_resuming_with_another_number_of_processes_draws_new_noise_on_every_rank
 
 def _distill_worker(rank: int, world: int, port: int, run: str, stop_at: list[int]) -> None:
     _join_group(rank, world, port)
-    try:
+    with _leaving_the_group():
         from ganseg_lib.model import Generator
         from ganseg_lib.training.segmenter import distill
 
@@ -183,8 +211,6 @@ def _distill_worker(rank: int, world: int, port: int, run: str, stop_at: list[in
         distill(cfg, Generator(cfg), os.path.join(run, "seg.pt"), steps=6, progress=False, world=world, rank=rank,
                 callback=lambda step, loss: done.append(step), stop=lambda step: step >= stop_at[rank])
         torch.save(torch.tensor(done), os.path.join(run, f"steps{rank}.pt"))
-    finally:
-        dist.destroy_process_group()
 
 
 @pytest.mark.skipif(not dist.is_gloo_available(), reason="needs the gloo backend")

@@ -255,9 +255,11 @@ def check_device(device: str) -> None:
 
 def run_command(args: argparse.Namespace, report_errors: bool = True) -> int:
     """Run a parsed command; a known failure is one `ganseg: error:` line (when report_errors) and status 2."""
+    code = 1
     try:
         check_device(getattr(args, "device", "cpu"))
-        return args.func(args)
+        code = args.func(args)
+        return code
     except (CLIError, ConfigError, CheckpointError, EvaluationError, SegmenterError, TrainingDiverged,
             DistillationDiverged) as err:
         if report_errors:
@@ -267,6 +269,8 @@ def run_command(args: argparse.Namespace, report_errors: bool = True) -> int:
         if report_errors:
             print(f"ganseg: interrupted; {getattr(args, 'kept', 'nothing half-written is left')}", file=sys.stderr)
         return 130
+    finally:  # under torchrun or --procs: gloo aborts an interpreter that exits with its group open
+        distributed.leave_group(clean=code == 0)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,6 @@ import sys
 import time
 
 import torch
-import torch.distributed as dist
 
 from .data import CLIError
 
@@ -62,10 +61,7 @@ def _rank_main(rank: int, world: int, port: int, threads: int, args: argparse.Na
     torch.set_num_threads(threads)
     from .cli import run_command  # the command itself, in this rank
 
-    code = run_command(args, report_errors=rank == 0)
-    if dist.is_initialized():  # gloo aborts an interpreter that exits with its group still open
-        dist.destroy_process_group()
-    sys.exit(code)
+    sys.exit(run_command(args, report_errors=rank == 0))  # which leaves the process group
 
 
 def launch(args: argparse.Namespace, global_batch: int) -> int:

@@ -40,6 +40,21 @@ def init_distributed(device: str = "cpu") -> DistInfo:
     return DistInfo(rank, world, dev)
 
 
+def leave_group(clean: bool) -> None:
+    """Close this process's group (a no-op without one).
+
+    After a clean run every rank first meets the others at a barrier, so that no rank tears down
+    its gloo connections while a peer is still sending or receiving on them: a peer that closes
+    early can make the other process abort ("terminate called without an active exception").
+    After a failure it closes at once, since the other ranks may never reach the barrier.
+    """
+    if not dist.is_initialized():
+        return
+    if clean:
+        dist.barrier()
+    dist.destroy_process_group()
+
+
 def rank() -> int:
     """This process's rank (0 without a process group)."""
     return dist.get_rank() if dist.is_initialized() else 0
