@@ -12,8 +12,10 @@ the default memory layout.  For the paper presets `paper-fast` runs in the same 
 
 `--variants` runs this library's models in more modes: `channels-last` (the models' weights,
 and so their feature maps, in channels_last layout: `ganseg train --channels-last`), `bf16`
-(bfloat16 autocast of the forward passes, R1 in float32: `--bf16`) or both.  All models live
-in one process and take turns, so machine noise hits them alike.  The report gives, per model,
+(bfloat16 autocast of the forward passes, R1 in float32: `--bf16`) or both; `approximate-masks`
+is the preset with `--set generator.exact_masks=false` (masks reach only as far as the finest
+level reads them).  All models live in one process and take turns, so machine noise hits them
+alike.  The report gives, per model,
 the `--warmup` first iterations' seconds (the start a learner waits through), min / median /
 max over the rounds, the speed-up of the medians over the released structure, and GFLOP/s
 against the machine's 2048x2048 float32 matmul rate (FLOPs counted by
@@ -47,7 +49,7 @@ from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.config import get_preset
 
 RESULTS = Path(__file__).resolve().parent / "results"
-VARIANTS = ("fp32", "channels-last", "bf16", "bf16-channels-last")
+VARIANTS = ("fp32", "channels-last", "bf16", "bf16-channels-last", "approximate-masks")
 RELEASED = "released structure"
 
 
@@ -55,6 +57,8 @@ def ours(preset: str, batch: int, variant: str = "fp32"):
     """One training iteration of `preset` as `ganseg train` runs it, in `variant`'s mode."""
     cfg = get_preset(preset)
     cfg = replace(cfg, train=replace(cfg.train, batch=batch))
+    if variant == "approximate-masks":
+        cfg = replace(cfg, generator=replace(cfg.generator, exact_masks=False))
     state = build_state(cfg, torch.device("cpu"), seed=0)
     size = cfg.generator.image_size
     real = torch.rand(batch, 3, size, size) * 2 - 1

@@ -35,6 +35,12 @@ class GeneratorConfig:
     share_spade_hidden: bool = False  # one SPADE hidden activation per block instead of per SPADE layer
     spade_kernel: int = 3  # kernel of SPADE's gamma/beta conv: 3 as in SPADE, 1 for light models
     coarse_masks: bool = False  # mask stack at most at half the image side, its logits up-sampled x2 (cheaper)
+    # True: the mask stack covers every pixel any foreground level reads, so the image is exactly
+    # equivariant.  False: it covers only what the finest level and the head read, and coarser
+    # levels get the pooled masks edge-padded out to their margin: approximately equivariant (as
+    # the paper's zero-padded design is), about a third fewer generator FLOPs at 128 px
+    # (benchmarks/bench_margins.py)
+    exact_masks: bool = True
     heatmap: str = "gaussian"  # "gaussian" exp(-d^2/sigma^2) as in eq. 4, or "cone" clamp(1 - d/sigma) as released
     scale: str = "std"  # sigma_k from the n_per points: "std" (eq. 1) or "mad" (mean abs deviation, released)
     head_hidden: int = 64  # width of the first conv of the output head (eq. 11)

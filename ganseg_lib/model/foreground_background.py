@@ -8,8 +8,8 @@ from torch import nn
 from ..config import GeneratorConfig
 from ..coords import make_grid
 from .fast import part_condition
-from .layers import (ADAIN_BLOCK_SHRINK, LEAK, SPADE_BLOCK_SHRINK, AdaINConvBlock, RelativePositionalEncoding, crop,
-                     mlp, next_level, plan_margins)
+from .layers import (ADAIN_BLOCK_SHRINK, LEAK, SPADE_BLOCK_SHRINK, AdaINConvBlock, RelativePositionalEncoding,
+                     mlp, next_level, plan_margins, pooled_masks)
 from .spade import SPADEResBlock
 
 
@@ -25,7 +25,7 @@ class ForegroundGenerator(nn.Module):
             SPADEResBlock(widths[i], widths[i + 1], cfg.embed_dim, cfg.spade_hidden, cfg.share_spade_hidden,
                           cfg.spade_kernel)
             for i in range(len(cfg.resolutions)))
-        plan = plan_margins(cfg.resolutions, cfg.spade_kernel, cfg.coarse_masks)
+        plan = plan_margins(cfg.resolutions, cfg.spade_kernel, cfg.coarse_masks, cfg.exact_masks)
         self.margins, self.cond_margins, self.mask_margin = plan.fg_in, plan.fg_cond, plan.mask_out
 
     def forward(self, centers: torch.Tensor, embeddings: torch.Tensor, part_masks: torch.Tensor) -> torch.Tensor:
@@ -34,10 +34,7 @@ class ForegroundGenerator(nn.Module):
         x = self.start(centers, make_grid(res[0], margins[0], dtype=centers.dtype, device=centers.device))
         for i, block in enumerate(self.blocks):
             # the final masks, average-pooled to this level, over exactly the margin the block reads
-            factor = res[-1] // res[i]
-            masks_i = crop(part_masks, self.mask_margin - self.cond_margins[i] * factor)
-            if factor > 1:
-                masks_i = F.avg_pool2d(masks_i, factor)
+            masks_i = pooled_masks(part_masks, self.mask_margin, res[-1] // res[i], self.cond_margins[i])
             x = block(x, part_condition(masks_i, embeddings))  # W_fg (eq. 7) conditions every SPADE (eq. 8)
             if i + 1 < len(res):
                 x = next_level(x, res, i, margins[i] - SPADE_BLOCK_SHRINK, margins[i + 1])

@@ -88,11 +88,14 @@ def mask_resolutions(resolutions: tuple[int, ...], coarse: bool) -> tuple[int, .
     return tuple(min(r, resolutions[-1] // 2) for r in resolutions) if coarse else tuple(resolutions)
 
 
-def plan_margins(resolutions: tuple[int, ...], spade_kernel: int = 3, coarse_masks: bool = False) -> MarginPlan:
+def plan_margins(resolutions: tuple[int, ...], spade_kernel: int = 3, coarse_masks: bool = False,
+                 exact_masks: bool = True) -> MarginPlan:
     """The one place that sizes every grid: exactly the receptive field, nothing more (eq. 12).
 
     With `coarse_masks` the mask stack runs at most at half the image side and its logits are
-    up-sampled x2 at the end (`GeneratorConfig.coarse_masks`).
+    up-sampled x2 at the end (`GeneratorConfig.coarse_masks`).  Without `exact_masks` the final
+    masks reach only as far as the finest foreground level and the head read them
+    (`GeneratorConfig.exact_masks`; the coarser levels pad what they lack, `pooled_masks`).
     """
     cond_extra = spade_cond_extra(spade_kernel)
     fg_in = _backwards(resolutions, HEAD_SHRINK, SPADE_BLOCK_SHRINK)
@@ -100,12 +103,25 @@ def plan_margins(resolutions: tuple[int, ...], spade_kernel: int = 3, coarse_mas
     bg_in = _backwards(resolutions, HEAD_SHRINK, ADAIN_BLOCK_SHRINK)
     # The final masks feed the head (background mask) and, average-pooled, every foreground level.
     final = resolutions[-1]
-    mask_out = max([HEAD_SHRINK] + [c * final // r for c, r in zip(fg_cond, resolutions)])
+    reads = [c * final // r for c, r in zip(fg_cond, resolutions)]
+    mask_out = max([HEAD_SHRINK] + (reads if exact_masks else reads[-1:]))
     mask_res = mask_resolutions(resolutions, coarse_masks)
     # a bilinear x2 of a map with margin m gives 2m - 1 px of margin (the outermost needs a neighbour)
     coarse_out = (mask_out + 2) // 2 if coarse_masks else 0
     mask_in = _backwards(mask_res, coarse_out if coarse_masks else mask_out, SPADE_BLOCK_SHRINK)
     return MarginPlan(mask_in, fg_in, fg_cond, bg_in, mask_out, HEAD_SHRINK, cond_extra, mask_res, coarse_out)
+
+
+def pooled_masks(masks: torch.Tensor, margin: int, factor: int, need: int) -> torch.Tensor:
+    """Masks on the final grid (margin `margin`) average-pooled by `factor`, with `need` px of
+    margin at the pooled level.  Where the final grid does not reach that far, the pooled map is
+    edge-padded (replicate) out to `need`: the values there are made up, so the result is then
+    only approximately translation equivariant (`GeneratorConfig.exact_masks`)."""
+    have = min(need, margin // factor)
+    pooled = crop(masks, margin - have * factor)
+    if factor > 1:
+        pooled = F.avg_pool2d(pooled, factor)
+    return F.pad(pooled, [need - have] * 4, mode="replicate") if need > have else pooled
 
 
 def next_level(x: torch.Tensor, resolutions: tuple[int, ...], i: int, out_margin: int, next_in: int) -> torch.Tensor:

@@ -44,7 +44,7 @@ class MaskGenerator(nn.Module):
             SPADEResBlock(widths[i], widths[i + 1], cfg.embed_dim, cfg.spade_hidden, cfg.share_spade_hidden,
                           cfg.spade_kernel)
             for i in range(n))
-        plan = plan_margins(cfg.resolutions, cfg.spade_kernel, cfg.coarse_masks)
+        plan = plan_margins(cfg.resolutions, cfg.spade_kernel, cfg.coarse_masks, cfg.exact_masks)
         self.margins, self.out_margin, self.cond_extra = plan.mask_in, plan.mask_out, plan.cond_extra
         self.resolutions, self.coarse_out = plan.mask_resolutions, plan.mask_coarse_out
 
