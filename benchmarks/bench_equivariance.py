@@ -14,11 +14,15 @@ look as bad as they can); `--runs` adds trained generators (a run folder's EMA g
 practice.  Writes benchmarks/results/equivariance.json.
 
     python -m benchmarks.bench_equivariance --presets cpu-tiny --runs shipped runs/faces-coarse
+
+`--approximate-masks` measures every model a second time with `generator.exact_masks=false`
+(the same weights): no shift is then exact for the image, and the report says how far off it is.
 """
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -53,6 +57,13 @@ def trained_generator(run: str) -> Generator:
     return g.double().eval()
 
 
+def with_approximate_masks(g: Generator) -> Generator:
+    """The same weights with `generator.exact_masks=false` (the option changes grids, not parameters)."""
+    cheap = Generator(replace(g.cfg, exact_masks=False)).double().eval()
+    cheap.load_state_dict(g.state_dict())
+    return cheap
+
+
 def shift_errors(g: Generator, shift_px: int, samples: int, seed: int = 3) -> dict[str, float]:
     """Largest relative error of each field for a shift of `shift_px` output pixels, along x and y."""
     S = g.cfg.image_size
@@ -79,13 +90,18 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--shifts", nargs="+", type=int, default=[1, 2, 3, 4], help="shifts in output pixels")
     p.add_argument("--runs", nargs="*", default=[], help="trained generators: run folders, or shipped")
     p.add_argument("--samples", type=int, default=4)
+    p.add_argument("--approximate-masks", action="store_true",
+                   help="also measure every model with generator.exact_masks=false (same weights)")
     p.add_argument("--out", default=str(RESULTS / "equivariance.json"))
     args = p.parse_args(argv)
     runs = " --runs " + " ".join(r if r == "shipped" else Path(r).name for r in args.runs) if args.runs else ""
     report = {"command": "python -m benchmarks.bench_equivariance --presets " + " ".join(args.presets) + runs
-              + " --shifts " + " ".join(map(str, args.shifts)) + f" --samples {args.samples}", "presets": {}}
+              + " --shifts " + " ".join(map(str, args.shifts)) + f" --samples {args.samples}"
+              + (" --approximate-masks" if args.approximate_masks else ""), "presets": {}}
     models = [(preset, "initial weights", randomised_generator(preset)) for preset in args.presets]
     models += [(run if run == "shipped" else Path(run).name, "trained", trained_generator(run)) for run in args.runs]
+    if args.approximate_masks:
+        models += [(f"{name} [approximate masks]", weights, with_approximate_masks(g)) for name, weights, g in models]
     for name, weights, g in models:
         coarsest = g.cfg.image_size // g.cfg.resolutions[0]
         rows = {}
@@ -95,7 +111,8 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"{name:18s} ({weights}) shift {s} px: masks {errs['masks']:.1e}, image {errs['image']:.1e}"
                   f"{'  (a whole coarse pixel)' if s % coarsest == 0 else ''}")
         report["presets"][name] = {"weights": weights, "coarsest_grid_px": coarsest,
-                                   "coarse_masks": g.cfg.coarse_masks, "shifts": rows}
+                                   "coarse_masks": g.cfg.coarse_masks, "exact_masks": g.cfg.exact_masks,
+                                   "shifts": rows}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out, json.dumps(report, indent=2) + "\n")

@@ -192,3 +192,14 @@ def test_bench_equivariance_finds_the_exact_shifts_of_each_structure(tmp_path):
         assert rows["2"]["exact_by_structure"] and max(rows["2"]["masks_rel_error"], rows["2"]["image_rel_error"]) < 1e-10
         assert not rows["1"]["exact_by_structure"] and rows["1"]["masks_rel_error"] > 1e-4
     assert report["presets"]["cpu-tiny-coarse"]["coarse_masks"] and not report["presets"]["cpu-tiny"]["coarse_masks"]
+
+
+def test_bench_equivariance_with_approximate_masks_keeps_the_masks_exact_and_not_the_image(tmp_path):
+    from benchmarks import bench_equivariance
+
+    report = bench_equivariance.main(["--presets", "cpu-tiny", "--shifts", "2", "--samples", "1",
+                                      "--approximate-masks", "--out", str(tmp_path / "eq.json")])
+    exact, cheap = report["presets"]["cpu-tiny"], report["presets"]["cpu-tiny [approximate masks]"]
+    assert exact["exact_masks"] and not cheap["exact_masks"]
+    assert cheap["shifts"]["2"]["masks_rel_error"] < 1e-10  # the mask stack is still exact
+    assert cheap["shifts"]["2"]["image_rel_error"] > 1e-3 > exact["shifts"]["2"]["image_rel_error"]
