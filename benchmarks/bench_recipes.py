@@ -49,6 +49,9 @@ RECIPES: dict[str, tuple[str, list[str], str]] = {
                "course on cpu-tiny-coarse: the mask stack at 16 px, its logits up-sampled (1.2x the iterations/s)"),
     "course-64": ("cpu-small", ["loss.lambda_con=3"],
                   "the course recipe at 64 px: cpu-small at lambda_con 3"),
+    "minibatch-std": ("cpu-tiny", ["loss.lambda_con=3", "discriminator.minibatch_std_group=4"],
+                      "course + ProGAN's minibatch std channel in D (groups of 4): D can see a batch whose faces "
+                      "share one layout"),
     "augmented-k8": ("cpu-tiny", ["generator.n_parts=8", "loss.lambda_con=10", "augment.policy=color,translation,cutout",
                                   "augment.p=0", "augment.ada_target=0.6"],
                      "augmented with K = 8 and lambda_con 10 (eq. 26: 1.25 K)"),
