@@ -52,6 +52,9 @@ RECIPES: dict[str, tuple[str, list[str], str]] = {
     "minibatch-std": ("cpu-tiny", ["loss.lambda_con=3", "discriminator.minibatch_std_group=4"],
                       "course + ProGAN's minibatch std channel in D (groups of 4): D can see a batch whose faces "
                       "share one layout"),
+    "approximate-masks": ("cpu-tiny", ["loss.lambda_con=3", "generator.exact_masks=false"],
+                          "course with generator.exact_masks=false: the mask stack reaches only as far as the "
+                          "finest level reads it (masks exact, the image approximately equivariant near its border)"),
     "augmented-k8": ("cpu-tiny", ["generator.n_parts=8", "loss.lambda_con=10", "augment.policy=color,translation,cutout",
                                   "augment.p=0", "augment.ada_target=0.6"],
                      "augmented with K = 8 and lambda_con 10 (eq. 26: 1.25 K)"),
