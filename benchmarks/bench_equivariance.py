@@ -21,13 +21,12 @@ practice.  Writes benchmarks/results/equivariance.json.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
 from pathlib import Path
 
 import torch
 
-from ganseg_lib.checkpoint import atomic_write_text
+from benchmarks.report import write_report
 from ganseg_lib.config import get_preset
 from ganseg_lib.model import Generator, Latents
 
@@ -113,10 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
         report["presets"][name] = {"weights": weights, "coarsest_grid_px": coarsest,
                                    "coarse_masks": g.cfg.coarse_masks, "exact_masks": g.cfg.exact_masks,
                                    "shifts": rows}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_report(args.out, report)
     return report
 
 

@@ -28,15 +28,14 @@ writes JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+from benchmarks.report import write_report
 from ganseg_lib.app.data import load_split
-from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.evaluation import metrics
 from ganseg_lib.evaluation.evaluate import LabelledImages
 
@@ -169,10 +168,7 @@ def main(argv: list[str] | None = None) -> dict:
     data = Path(args.data)
     report = measure(data, args.noise_px)
     print(table(report))
-    out = Path(args.out or f"benchmarks/results/landmark-ceilings-{data.name.split('.')[0]}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(report, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_report(args.out or f"benchmarks/results/landmark-ceilings-{data.name.split('.')[0]}.json", report)
     return report
 
 

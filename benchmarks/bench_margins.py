@@ -18,14 +18,12 @@ with its grid's area.
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from ganseg_lib.checkpoint import atomic_write_text
+from benchmarks.report import write_report
 from ganseg_lib.config import get_preset
 from ganseg_lib.model import Generator
 from ganseg_lib.model.layers import mask_resolutions, plan_margins
@@ -98,10 +96,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     torch.set_num_threads(1)
     reports = [measure(name) for name in args.presets]
     print(table(reports))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps({"presets": reports}, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_report(args.out, {"presets": reports})
     return reports
 
 

@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from ganseg_lib.checkpoint import atomic_write_text
+from benchmarks.report import write_report
 from ganseg_lib.training.log import LOG, read_log
 
 # name -> (preset, --set overrides, one line on what it is)
@@ -164,9 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
                           for r in args.recipes},
               "runs": rows, "mean_over_seeds": per_recipe(rows), **({"note": args.note} if args.note else {})}
     print(table(rows))
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(Path(args.out), json.dumps(report, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_report(args.out, report)
     return report
 
 

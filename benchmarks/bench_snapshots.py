@@ -14,7 +14,6 @@ prints a line per snapshot.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import tempfile
 import time
@@ -22,9 +21,9 @@ from pathlib import Path
 
 import torch
 
+from benchmarks.report import write_report
 from ganseg_lib.app.data import evaluation_splits
 from ganseg_lib.app.shipped import load_snapshot, shipped_snapshots
-from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.course import checkpoints_folder
 from ganseg_lib.evaluation.evaluate import evaluate_run
 from ganseg_lib.training.segmenter import distill
@@ -88,10 +87,7 @@ def main(argv: list[str] | None = None) -> dict:
               "command": f"python -m benchmarks.bench_snapshots --data {data.name} --domain {args.domain} "
                          f"--size {args.size} --steps {args.steps} --seed {args.seed}",
               "snapshots": rows}
-    out = Path(args.out) if args.out else RESULTS / f"snapshots-{args.domain}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out, json.dumps(report, indent=2) + "\n")
-    print(f"report: {out}")
+    write_report(args.out or RESULTS / f"snapshots-{args.domain}.json", report)
     return report
 
 

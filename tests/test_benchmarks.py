@@ -203,3 +203,16 @@ def test_bench_equivariance_with_approximate_masks_keeps_the_masks_exact_and_not
     assert exact["exact_masks"] and not cheap["exact_masks"]
     assert cheap["shifts"]["2"]["masks_rel_error"] < 1e-10  # the mask stack is still exact
     assert cheap["shifts"]["2"]["image_rel_error"] > 1e-3 > exact["shifts"]["2"]["image_rel_error"]
+
+
+def test_bench_margins_writes_its_report_and_counts_every_block(tmp_path):
+    from benchmarks import bench_margins
+
+    reports = bench_margins.main(["--presets", "cpu-tiny", "--out", str(tmp_path / "margins.json")])
+    assert json.loads((tmp_path / "margins.json").read_text()) == {"presets": reports}
+    (tiny,) = reports
+    assert {(b["stack"], b["block"]) for b in tiny["blocks"]} == {
+        (s, i) for s in ("mask stack", "foreground", "background") for i in (0, 1)}
+    for b in tiny["blocks"]:  # every grid is at least its level, and a margin costs FLOPs
+        assert b["grid_side"] > b["level_side"] and b["gflop"] > b["gflop_without_margin"] > 0
+    assert tiny["forward_speedup_with_approximate_masks"] > 1.0
