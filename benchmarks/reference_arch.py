@@ -148,7 +148,9 @@ def reference_iteration(g: ReferenceGenerator, d: Discriminator, opt_g, opt_d, r
     z = torch.randn(real.shape[0], g.cfg.z_dim)
     fake = g(z)  # graph kept
     real = real.detach().requires_grad_(step % 16 == 0)
-    d_real, d_fake = d(real), d(fake)
+    # D reads a view of the leaf, not the leaf: FlopCounterMode's module hooks (bench_iteration
+    # counts this iteration's FLOPs) cannot take autograd.grad back to a leaf module input
+    d_real, d_fake = d(real.view_as(real)), d(fake)
     loss = losses.discriminator_loss(d_real, d_fake)
     if step % 16 == 0:
         (grad,) = torch.autograd.grad(d_real.sum(), real, create_graph=True)

@@ -216,3 +216,9 @@ def test_bench_margins_writes_its_report_and_counts_every_block(tmp_path):
     for b in tiny["blocks"]:  # every grid is at least its level, and a margin costs FLOPs
         assert b["grid_side"] > b["level_side"] and b["gflop"] > b["gflop_without_margin"] > 0
     assert tiny["forward_speedup_with_approximate_masks"] > 1.0
+
+
+def test_bench_iteration_counts_the_released_structures_gradient_penalty_step():
+    """Its R1 step (every 16th) takes autograd.grad to the real images; the FLOP counter must follow."""
+    plain, r1 = bench_iteration.count_flops(bench_iteration.released("cpu-tiny", 1), [1, 16])
+    assert r1 > plain > 0
