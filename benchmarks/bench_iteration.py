@@ -46,7 +46,7 @@ from ganseg_lib.training.gan import forward_autocast, iteration, to_channels_las
 from ganseg_lib.training.numerics import flush_subnormals
 from ganseg_lib.training.state import build_state
 from ganseg_lib.checkpoint import atomic_write_text
-from ganseg_lib.config import get_preset
+from ganseg_lib.config import apply_overrides, get_preset
 
 RESULTS = Path(__file__).resolve().parent / "results"
 VARIANTS = ("fp32", "channels-last", "bf16", "bf16-channels-last", "approximate-masks")
@@ -58,7 +58,7 @@ def ours(preset: str, batch: int, variant: str = "fp32"):
     cfg = get_preset(preset)
     cfg = replace(cfg, train=replace(cfg.train, batch=batch))
     if variant == "approximate-masks":
-        cfg = replace(cfg, generator=replace(cfg.generator, exact_masks=False))
+        cfg = apply_overrides(cfg, ["generator.exact_masks=false"])
     state = build_state(cfg, torch.device("cpu"), seed=0)
     size = cfg.generator.image_size
     real = torch.rand(batch, 3, size, size) * 2 - 1

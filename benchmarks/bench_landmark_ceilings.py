@@ -91,6 +91,8 @@ ORACLES: dict[str, tuple[Features, str]] = {
     "affine": (affine, "best affine transform of the mean shape (adds stretch and shear)"),
 }
 
+NOISY = ("translation_scale", "similarity")  # the oracles also scored with noisy landmarks
+
 
 def oracle_error(features: Features, train: np.ndarray, test: np.ndarray, eyes: tuple[int, int],
                  noise: float = 0.0, seed: int = 0) -> float:
@@ -133,7 +135,7 @@ def measure(data: Path, noise_px: list[float], seed: int = 0) -> dict:
                           "what": what}
     noisy = {name: {f"{s:g}": oracle_error(oracles[name][0], tr, te, eyes, noise=s / to_px, seed=seed) / mean_shape
                     for s in noise_px}
-             for name in ("translation_scale", "similarity")}
+             for name in NOISY}
     iod = np.linalg.norm(te[:, eyes[0]] - te[:, eyes[1]], axis=-1) * to_px
     spread = (te - te.mean(axis=0)) * to_px
     return {"data": data.name, "image_size": size, "n_train": len(tr), "n_test": len(te), "eyes": list(eyes),
@@ -151,7 +153,7 @@ def table(report: dict) -> str:
     for name, c in report["ceilings"].items():
         lines.append(f"{name} | {c.get('n_features', 0)} | {c['error_pct']:.2f} | {c['x_mean_shape']:.2f}")
     noisy = report["x_mean_shape_with_noise"]
-    for name in ("translation_scale", "similarity"):
+    for name in NOISY:
         lines.append(f"{name} with noise (px: x mean shape) | "
                      + ", ".join(f"{s}: {v:.2f}" for s, v in noisy[name].items()))
     lines.append(f"mean inter-ocular distance {report['mean_interocular_px']:.2f} px, "

@@ -18,13 +18,12 @@ with its grid's area.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from benchmarks.report import write_report
-from ganseg_lib.config import get_preset
+from ganseg_lib.config import apply_overrides, get_preset
 from ganseg_lib.model import Generator
 from ganseg_lib.model.layers import mask_resolutions, plan_margins
 
@@ -53,7 +52,7 @@ def measure(preset: str) -> dict:
     cfg = get_preset(preset)
     counts = generator_flops(cfg)
     total = counts["Generator"]
-    approximate = generator_flops(replace(cfg, generator=replace(cfg.generator, exact_masks=False)))["Generator"]
+    approximate = generator_flops(apply_overrides(cfg, ["generator.exact_masks=false"]))["Generator"]
     blocks, exact, unpadded = [], 0.0, 0.0
     for stack, grids in block_grids(cfg).items():
         for i, (side, margin) in enumerate(grids):
