@@ -14,7 +14,8 @@ the default memory layout.  For the paper presets `paper-fast` runs in the same 
 and so their feature maps, in channels_last layout: `ganseg train --channels-last`), `bf16`
 (bfloat16 autocast of the forward passes, R1 in float32: `--bf16`) or both; `approximate-masks`
 is the preset with `--set generator.exact_masks=false` (masks reach only as far as the finest
-level reads them).  All models live in one process and take turns, so machine noise hits them
+level reads them); `compiled` runs G and the non-R1 D passes through torch.compile's inductor
+(`ganseg train --compile`; its warm-up iterations include the compilation).  All models live in one process and take turns, so machine noise hits them
 alike.  The report gives, per model,
 the `--warmup` first iterations' seconds (the start a learner waits through), min / median /
 max over the rounds, the speed-up of the medians over the released structure, and GFLOP/s
@@ -49,12 +50,13 @@ from ganseg_lib.checkpoint import atomic_write_text
 from ganseg_lib.config import apply_overrides, get_preset
 
 RESULTS = Path(__file__).resolve().parent / "results"
-VARIANTS = ("fp32", "channels-last", "bf16", "bf16-channels-last", "approximate-masks")
+VARIANTS = ("fp32", "channels-last", "bf16", "bf16-channels-last", "approximate-masks", "compiled")
 RELEASED = "released structure"
 
 
-def ours(preset: str, batch: int, variant: str = "fp32"):
-    """One training iteration of `preset` as `ganseg train` runs it, in `variant`'s mode."""
+def ours(preset: str, batch: int, variant: str = "fp32", backend: str = "inductor"):
+    """One training iteration of `preset` as `ganseg train` runs it, in `variant`'s mode (`backend`: the
+    torch.compile backend of the compiled variant)."""
     cfg = get_preset(preset)
     cfg = replace(cfg, train=replace(cfg.train, batch=batch))
     if variant == "approximate-masks":
@@ -66,10 +68,12 @@ def ours(preset: str, batch: int, variant: str = "fp32"):
         to_channels_last(state)
         real = real.contiguous(memory_format=torch.channels_last)
     autocast = forward_autocast("cpu", "bf16" in variant)
+    nets = (torch.compile(state.g, backend=backend), torch.compile(state.d, backend=backend)) \
+        if variant == "compiled" else None
 
     def step(i: int) -> None:
         iteration(state, cfg, real, state.g.sample_latents(batch), state.g.sample_latents(batch), i,
-                  autocast=autocast)
+                  autocast=autocast, compiled=nets)
     return step
 
 
@@ -86,12 +90,18 @@ def released(preset: str, batch: int):
     return lambda i: reference_iteration(g, d, opt_g, opt_d, real, cfg, i)
 
 
-def build(name: str, preset: str, batch: int):
+def build(name: str, preset: str, batch: int, backend: str = "inductor"):
     """The iteration called `name` in the report: "PRESET", "PRESET [VARIANT]" or RELEASED (at `preset`)."""
     if name == RELEASED:
         return released(preset, batch)
     own, _, variant = name.partition(" [")
-    return ours(own, batch, variant.rstrip("]") or "fp32")
+    return ours(own, batch, variant.rstrip("]") or "fp32", backend)
+
+
+def counted_twin(name: str) -> str:
+    """The model whose FLOPs stand for `name`'s: compiled code does the eager model's work, and the
+    counter cannot see inside it."""
+    return name.replace(" [compiled]", "")
 
 
 def count_flops(step, indices: list[int]) -> list[int]:
@@ -125,6 +135,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--warmup", type=int, default=2, help="untimed-for-the-median first iterations, reported apart")
     p.add_argument("--variants", nargs="+", choices=VARIANTS, default=["fp32"],
                    help="modes of this library's models (the released structure stays float32)")
+    p.add_argument("--compile-backend", default="inductor",
+                   help="torch.compile backend of the compiled variant (inductor needs a C++ compiler on CPU)")
     p.add_argument("--no-flops", action="store_true", help="skip the FLOP count and the matmul rate")
     p.add_argument("--keep-subnormals", action="store_true",
                    help="do not flush subnormal floats to zero (the slow first iterations, measured)")
@@ -138,7 +150,7 @@ def main(argv: list[str] | None = None) -> dict:
     torch.manual_seed(0)
 
     names = model_names(args.preset, args.variants)
-    models = {name: build(name, args.preset, args.batch) for name in names}
+    models = {name: build(name, args.preset, args.batch, args.compile_backend) for name in names}
     warmup: dict[str, list[float]] = {name: [] for name in models}
     for w in range(args.warmup):  # plain iterations (no R1), each model in turn: kernels, allocator
         for name, step in models.items():
@@ -161,7 +173,8 @@ def main(argv: list[str] | None = None) -> dict:
     ref = median[RELEASED]
     report = {
         "preset": args.preset, "batch": args.batch, "rounds": args.rounds, "iterations_per_round": args.iterations,
-        "variants": args.variants, "subnormals_flushed": not args.keep_subnormals,
+        "variants": args.variants, **({"compile_backend": args.compile_backend} if "compiled" in args.variants else {}),
+        "subnormals_flushed": not args.keep_subnormals,
         "threads": torch.get_num_threads(), "torch": torch.__version__,
         "platform": platform.platform(), "seconds_per_iteration": median,
         "iterations_per_s": {k: 1.0 / v for k, v in median.items()},
@@ -173,7 +186,8 @@ def main(argv: list[str] | None = None) -> dict:
     }
     if not args.no_flops:
         matmul = measure({"stage": "matmul", "device": "cpu", "batch": 1, "repeats": 10})["gflops_per_s"]
-        per_iter = {name: [args.batch * f for f in count_flops(build(name, args.preset, 1), indices)] for name in names}
+        per_iter = {name: [args.batch * f for f in count_flops(build(counted_twin(name), args.preset, 1), indices)]
+                    for name in names}
         # seconds[name] holds one mean per round; the rounds ran every index once
         gflops = {name: sum(per_iter[name]) / (sum(seconds[name]) * args.iterations) / 1e9 for name in names}
         report |= {"matmul_gflops_per_s": matmul,

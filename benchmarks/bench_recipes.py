@@ -55,6 +55,12 @@ RECIPES: dict[str, tuple[str, list[str], str]] = {
     "approximate-masks": ("cpu-tiny", ["loss.lambda_con=3", "generator.exact_masks=false"],
                           "course with generator.exact_masks=false: the mask stack reaches only as far as the "
                           "finest level reads it (masks exact, the image approximately equivariant near its border)"),
+    "low-r1": ("cpu-tiny", ["loss.lambda_con=3", "loss.r1_gamma=0.1"],
+               "course with R1 gamma 0.1 (10x lower; StyleGAN2-ADA's rule 2e-4 * res^2 / batch gives 0.013 at "
+               "32 px): a sharper D that may see one layout shared by every face"),
+    "small-divisor": ("cpu-tiny", ["loss.lambda_con=3", "generator.point_divisor=0.5"],
+                      "course with point divisor 0.5 (4x smaller): each step of the point MLP moves the points "
+                      "4x as far, so layouts can differ more between latents"),
     "augmented-k8": ("cpu-tiny", ["generator.n_parts=8", "loss.lambda_con=10", "augment.policy=color,translation,cutout",
                                   "augment.p=0", "augment.ada_target=0.6"],
                      "augmented with K = 8 and lambda_con 10 (eq. 26: 1.25 K)"),

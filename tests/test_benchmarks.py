@@ -32,6 +32,18 @@ def test_bench_iteration_variants_spread_warmup_and_flop_rate(tmp_path):
     assert flops["cpu-tiny"] == flops["cpu-tiny [channels-last]"] == flops["cpu-tiny [bf16]"]
 
 
+def test_bench_iteration_compiled_variant_runs_and_counts_the_eager_twins_flops(tmp_path):
+    """aot_eager stands in for inductor (same plumbing, no C++ compiler, seconds instead of minutes)."""
+    report = bench_iteration.main(["--preset", "cpu-tiny", "--batch", "2", "--rounds", "1", "--iterations", "4",
+                                   "--warmup", "1", "--variants", "fp32", "compiled", "--compile-backend", "aot_eager",
+                                   "--out", str(tmp_path)])
+    assert report["compile_backend"] == "aot_eager"
+    assert report["seconds_per_iteration"]["cpu-tiny [compiled]"] > 0
+    flops = report["gflop_per_iteration"]
+    assert flops["cpu-tiny [compiled]"] == flops["cpu-tiny"] > 0  # counted on the eager model: the same work
+    assert bench_iteration.counted_twin("cpu-tiny [bf16]") == "cpu-tiny [bf16]"
+
+
 def test_bench_iteration_counts_flops_per_iteration_index():
     """R1 steps cost more than plain ones; the count is per image (batch 1) and deterministic."""
     plain, r1 = bench_iteration.count_flops(bench_iteration.ours("cpu-tiny", 1), [1, 4])

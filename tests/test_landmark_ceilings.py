@@ -8,40 +8,11 @@ from PIL import Image
 from benchmarks import bench_landmark_ceilings as ceilings
 from data_prep.fileformat import MAFL_NAMES, save
 from data_prep.folder import folder
-
-BASE = np.array([[14.0, 16.0], [26.0, 16.0], [20.0, 22.0], [15.0, 28.0], [25.0, 28.0]])  # a face in 40 px
-
-
-def _faces(tmp_path, n: int, move) -> str:
-    """n random 40-px images whose 5 MAFL-order landmarks are move(rng) applied to BASE; a prepared file."""
-    root = tmp_path / "faces"
-    root.mkdir()
-    rng = np.random.default_rng(0)
-    rows, splits = ["file," + ",".join(f"x{i},y{i}" for i in range(1, 6))], ["file,split"]
-    for i in range(n):
-        name = f"f{i:03d}.png"
-        Image.fromarray(rng.integers(0, 255, (40, 40, 3), dtype=np.uint8)).save(root / name)
-        pts = move(rng)
-        rows.append(name + "," + ",".join(f"{v:.4f}" for v in pts.reshape(-1)))
-        splits.append(f"{name},{'test' if i % 4 == 0 else 'train'}")
-    (tmp_path / "points.csv").write_text("\n".join(rows) + "\n")
-    (tmp_path / "splits.csv").write_text("\n".join(splits) + "\n")
-    path = tmp_path / "faces.ganseg-data"
-    save(folder(root, size=32, landmarks=tmp_path / "points.csv", splits=tmp_path / "splits.csv",
-                landmark_protocol="mafl", progress=False), path)
-    return path
-
-
-def _similar(rng) -> np.ndarray:
-    """BASE under a random similarity transform about its centre: nothing else varies."""
-    angle, scale, shift = rng.uniform(-0.3, 0.3), rng.uniform(0.8, 1.2), rng.uniform(-3, 3, size=2)
-    rot = scale * np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    centre = BASE.mean(axis=0)
-    return (BASE - centre) @ rot.T + centre + shift
+from _faces import BASE, faces, similar
 
 
 def test_faces_that_differ_by_a_similarity_are_exact_for_the_similarity_oracle_and_not_for_less(tmp_path):
-    report = ceilings.measure(_faces(tmp_path, 80, _similar), noise_px=[0.5])
+    report = ceilings.measure(faces(tmp_path, 80, similar), noise_px=[0.5])
     c = report["ceilings"]
     # exact up to the CSV's 4 decimals and float32 storage
     assert c["similarity"]["error_pct"] < 0.01 and c["affine"]["error_pct"] < 0.01
@@ -57,7 +28,7 @@ def test_faces_that_differ_by_a_similarity_are_exact_for_the_similarity_oracle_a
 def test_a_stretched_face_needs_the_affine_oracle(tmp_path):
     def stretched(rng):  # width and height scaled independently: a similarity's one scale cannot hold both
         return (BASE - BASE.mean(0)) * rng.uniform(0.7, 1.3, size=2) + BASE.mean(0)
-    c = ceilings.measure(_faces(tmp_path, 60, stretched), noise_px=[1.0])["ceilings"]
+    c = ceilings.measure(faces(tmp_path, 60, stretched), noise_px=[1.0])["ceilings"]
     assert c["affine"]["error_pct"] < 0.01 and c["similarity"]["error_pct"] > 1.0
 
 
@@ -67,7 +38,7 @@ def test_landmarks_are_grouped_by_their_name_without_the_side():
 
 
 def test_main_writes_the_report_and_data_without_landmarks_is_one_line(tmp_path, capsys):
-    path = _faces(tmp_path, 40, _similar)
+    path = faces(tmp_path, 40, similar)
     out = tmp_path / "ceilings.json"
     report = ceilings.main(["--data", str(path), "--out", str(out), "--noise-px", "0.5"])
     assert json.loads(out.read_text())["ceilings"] == report["ceilings"]
