@@ -1,6 +1,6 @@
 """Do a run's parts follow the face, and where is that lost: in distillation or on real photos?
 
-    python -m benchmarks.bench_part_tracking --run runs/faces32 --data faces32.ganseg-data \\
+    python -m benchmarks.bench_part_tracking --runs runs/faces32-s0 runs/faces32-s1 --data faces32.ganseg-data \\
         --out benchmarks/results/part-tracking-faces32.json
 
 The landmark error regresses the landmarks from the distilled segmenter's part centres.  When it
@@ -66,7 +66,6 @@ def generated_tracking(run: Path, samples: int, seed: int = 0) -> dict:
     true = metrics.part_centers(out.masks) * to_px
     found = metrics.part_centers(predict(seg, out.image)) * to_px
     return {
-        "samples": samples,
         "generator_std_px": true.std(axis=0).tolist(),
         "segmenter_error_px": np.linalg.norm(found - true, axis=-1).mean(axis=0).tolist(),
         "correlation_xy": [[correlation(found[:, k, a], true[:, k, a]) for a in (0, 1)]
@@ -105,9 +104,9 @@ def tracking_statistics(parts: dict[str, np.ndarray], marks: dict[str, np.ndarra
     }
 
 
-def table(report: dict) -> str:
-    gen, real = report["generated"], report["real"]
-    lines = ["part | generated: G std px (x, y) | segmenter error px | corr seg~G (x, y) | "
+def table(name: str, row: dict) -> str:
+    gen, real = row["generated"], row["real"]
+    lines = [f"{name}:", "part | generated: G std px (x, y) | segmenter error px | corr seg~G (x, y) | "
              "real: std px (x, y) | corr with face centre (x, y)"]
     pair = (lambda v: f"{v[0]:.2f}, {v[1]:.2f}")
     for k in range(len(gen["generator_std_px"])):
@@ -123,20 +122,22 @@ def table(report: dict) -> str:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_part_tracking", description=__doc__.split("\n")[0])
-    p.add_argument("--run", required=True, help="run folder holding checkpoint.pt and segmenter.pt")
+    p.add_argument("--runs", nargs="+", required=True, help="run folders holding checkpoint.pt and segmenter.pt")
     p.add_argument("--data", required=True, help="prepared data file with landmarks (its test split is scored)")
     p.add_argument("--samples", type=int, default=500, help="generated images for the distillation half")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default="benchmarks/results/part-tracking.json")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    run = Path(args.run)
-    for name in (CHECKPOINT, SEGMENTER):
-        if not (run / name).exists():
-            raise SystemExit(f"{run} holds no {name}; train and distill the run first")
-    report = {"run": run.name, "data": Path(args.data).name,
-              "generated": generated_tracking(run, args.samples), "real": real_tracking(run, args.data)}
-    print(table(report))
+    runs = [Path(r) for r in args.runs]
+    for run in runs:
+        for name in (CHECKPOINT, SEGMENTER):
+            if not (run / name).exists():
+                raise SystemExit(f"{run} holds no {name}; train and distill the run first")
+    report = {"data": Path(args.data).name, "samples": args.samples,
+              "runs": {run.name: {"generated": generated_tracking(run, args.samples),
+                                  "real": real_tracking(run, args.data)} for run in runs}}
+    print("\n\n".join(table(name, row) for name, row in report["runs"].items()))
     write_report(args.out, report)
     return report
 

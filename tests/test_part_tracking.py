@@ -50,9 +50,9 @@ def test_main_reports_both_halves_of_a_trained_run(tmp_path, capsys):
     run = tmp_path / "run"
     cli_train_and_distill(data, run)
     out = tmp_path / "tracking.json"
-    report = tracking.main(["--run", str(run), "--data", str(data), "--samples", "6", "--out", str(out)])
-    assert json.loads(out.read_text()) == report
-    gen, real = report["generated"], report["real"]
+    report = tracking.main(["--runs", str(run), "--data", str(data), "--samples", "6", "--out", str(out)])
+    assert json.loads(out.read_text()) == report and report["samples"] == 6
+    gen, real = report["runs"]["run"]["generated"], report["runs"]["run"]["real"]
     assert np.asarray(gen["generator_std_px"]).shape == (4, 2) and np.asarray(gen["correlation_xy"]).shape == (4, 2)
     assert len(gen["segmenter_error_px"]) == 4 and min(gen["segmenter_error_px"]) >= 0.0
     assert real["test_images"] == 6 and np.asarray(real["landmark_std_px"]).shape == (5, 2)
@@ -63,4 +63,4 @@ def test_main_reports_both_halves_of_a_trained_run(tmp_path, capsys):
 def test_a_run_without_its_segmenter_is_one_line(tmp_path):
     (tmp_path / "run").mkdir()
     with pytest.raises(SystemExit, match="holds no checkpoint.pt; train and distill"):
-        tracking.main(["--run", str(tmp_path / "run"), "--data", "any.ganseg-data"])
+        tracking.main(["--runs", str(tmp_path / "run"), "--data", "any.ganseg-data"])
