@@ -14,11 +14,11 @@ the default memory layout.  For the paper presets `paper-fast` runs in the same 
 and so their feature maps, in channels_last layout: `ganseg train --channels-last`), `bf16`
 (bfloat16 autocast of the forward passes, R1 in float32: `--bf16`) or both; `approximate-masks`
 is the preset with `--set generator.exact_masks=false` (masks reach only as far as the finest
-level reads them); `compiled` runs G and the non-R1 D passes through torch.compile's inductor
-(`ganseg train --compile`; its warm-up iterations include the compilation).  All models live in one process and take turns, so machine noise hits them
-alike.  The report gives, per model,
-the `--warmup` first iterations' seconds (the start a learner waits through), min / median /
-max over the rounds, the speed-up of the medians over the released structure, and GFLOP/s
+level reads them); `compiled` runs G and the non-R1 D passes through torch.compile
+(`ganseg train --compile`; backend `--compile-backend`, inductor by default; its warm-up
+iterations include the compilation).  All models live in one process and take turns, so machine
+noise hits them alike.  The report gives, per model, the `--warmup` first iterations' seconds
+(the start a learner waits through), min / median / max over the rounds, the speed-up of the medians over the released structure, and GFLOP/s
 against the machine's 2048x2048 float32 matmul rate (FLOPs counted by
 torch.utils.flop_counter on a batch-1 copy of each model, times the batch: the work is linear
 in the batch, but the counter charges the backward of a grouped convolution, the per-sample
