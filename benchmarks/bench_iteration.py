@@ -18,9 +18,9 @@ level reads them); `compiled` runs G and the non-R1 D passes through torch.compi
 (`ganseg train --compile`; backend `--compile-backend`, inductor by default; its warm-up
 iterations include the compilation).  All models live in one process and take turns, so machine
 noise hits them alike.  The report gives, per model, the `--warmup` first iterations' seconds
-(the start a learner waits through), min / median / max over the rounds, the speed-up of the medians over the released structure, and GFLOP/s
-against the machine's 2048x2048 float32 matmul rate (FLOPs counted by
-torch.utils.flop_counter on a batch-1 copy of each model, times the batch: the work is linear
+(the start a learner waits through), min / median / max over the rounds, the speed-up of the
+medians over the released structure, and GFLOP/s against the machine's 2048x2048 float32 matmul
+rate (FLOPs counted by torch.utils.flop_counter on a batch-1 copy of each model, times the batch: the work is linear
 in the batch, but the counter charges the backward of a grouped convolution, the per-sample
 weights of `model.fast`, as if every group saw every sample, which grows with the batch).
 Subnormal floats are read as zero for every model, as `ganseg train` does on CPU
