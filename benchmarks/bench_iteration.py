@@ -10,20 +10,20 @@ structure (`benchmarks.reference_arch`, built with the preset's widths) runs its
 the D step keeps and back-propagates G's graph, gradient penalty every 16 D steps, float32 in
 the default memory layout.  For the paper presets `paper-fast` runs in the same rounds.
 
-`--variants` runs this library's models in more modes: `channels-last` (the models' weights,
-and so their feature maps, in channels_last layout: `ganseg train --channels-last`), `bf16`
+`--variants` runs this library's models in more modes: `channels-last` (the models' weights, and
+so their feature maps, in channels_last layout: `ganseg train --channels-last`), `bf16`
 (bfloat16 autocast of the forward passes, R1 in float32: `--bf16`) or both; `approximate-masks`
 is the preset with `--set generator.exact_masks=false` (masks reach only as far as the finest
-level reads them); `compiled` runs G and the non-R1 D passes through torch.compile
-(`ganseg train --compile`; backend `--compile-backend`, inductor by default; its warm-up
-iterations include the compilation).  All models live in one process and take turns, so machine
-noise hits them alike.  The report gives, per model, the `--warmup` first iterations' seconds
-(the start a learner waits through), min / median / max over the rounds, the speed-up of the
-medians over the released structure, and GFLOP/s against the machine's 2048x2048 float32 matmul
-rate (FLOPs counted by torch.utils.flop_counter on a batch-1 copy of each model, times the batch: the work is linear
-in the batch, but the counter charges the backward of a grouped convolution, the per-sample
-weights of `model.fast`, as if every group saw every sample, which grows with the batch).
-Subnormal floats are read as zero for every model, as `ganseg train` does on CPU
+level reads them); `compiled` runs G and the non-R1 D passes through torch.compile (`ganseg
+train --compile`; backend `--compile-backend`, inductor by default; its warm-up iterations
+include the compilation).  All models live in one process and take turns, so machine noise hits
+them alike.  The report gives, per model, the `--warmup` first iterations' seconds (the start a
+learner waits through), min / median / max over the rounds, the speed-up of the medians over the
+released structure, and GFLOP/s against the machine's 2048x2048 float32 matmul rate (FLOPs
+counted by torch.utils.flop_counter on a batch-1 copy of each model, times the batch: the work
+is linear in the batch, but the counter charges the backward of a grouped convolution, the
+per-sample weights of `model.fast`, as if every group saw every sample, which grows with the
+batch). Subnormal floats are read as zero for every model, as `ganseg train` does on CPU
 (`ganseg_lib.training.numerics`); `--keep-subnormals` measures without that.
 Written to benchmarks/results/iteration-PRESET-bBATCH.json.
 """
