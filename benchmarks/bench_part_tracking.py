@@ -32,10 +32,13 @@ import numpy as np
 import torch
 
 from benchmarks.report import write_report
-from ganseg_lib.app.data import evaluation_splits
+from ganseg_lib.app.data import CLIError, evaluation_splits
+from ganseg_lib.checkpoint import CheckpointError
+from ganseg_lib.config import GANSegConfig
 from ganseg_lib.evaluation import metrics
 from ganseg_lib.evaluation.evaluate import MAX_REGRESSION_IMAGES
-from ganseg_lib.training.segmenter import SEGMENTER, load_segmenter, predict
+from ganseg_lib.model.generator import Generator
+from ganseg_lib.training.segmenter import SEGMENTER, Segmenter, SegmenterError, load_segmenter, predict
 from ganseg_lib.training.state import CHECKPOINT, load_gan
 
 
@@ -55,10 +58,8 @@ def explained(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test
     return float(1.0 - ((pred - y) ** 2).sum() / ((y - y.mean(axis=0)) ** 2).sum())
 
 
-def generated_tracking(run: Path, samples: int, seed: int = 0) -> dict:
-    """Segmenter against generator on the run's own samples, per part (px)."""
-    cfg, seg = load_segmenter(run / SEGMENTER, "cpu")
-    _, g, _ = load_gan(run / CHECKPOINT)
+def generated_tracking(cfg: GANSegConfig, g: Generator, seg: Segmenter, samples: int, seed: int = 0) -> dict:
+    """Segmenter against generator on the generator's own samples, per part (px)."""
     to_px = cfg.generator.image_size / 2.0
     noise = torch.Generator().manual_seed(seed)
     with torch.no_grad():
@@ -73,9 +74,8 @@ def generated_tracking(run: Path, samples: int, seed: int = 0) -> dict:
     }
 
 
-def real_tracking(run: Path, data: str) -> dict:
+def real_tracking(cfg: GANSegConfig, seg: Segmenter, data: str) -> dict:
     """Part centres of the segmenter on the data file's photographs against their landmarks (px)."""
-    cfg, seg = load_segmenter(run / SEGMENTER, "cpu")
     fit, test = evaluation_splits(data, cfg)
     if test.landmarks is None:
         raise SystemExit(f"{data} has no landmarks in its test split; prepare it with --landmarks")
@@ -129,14 +129,19 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--out", default="benchmarks/results/part-tracking.json")
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
-    runs = [Path(r) for r in args.runs]
-    for run in runs:
-        for name in (CHECKPOINT, SEGMENTER):
-            if not (run / name).exists():
-                raise SystemExit(f"{run} holds no {name}; train and distill the run first")
-    report = {"data": Path(args.data).name, "samples": args.samples,
-              "runs": {run.name: {"generated": generated_tracking(run, args.samples),
-                                  "real": real_tracking(run, args.data)} for run in runs}}
+    rows = {}
+    for run in map(Path, args.runs):
+        missing = [name for name in (CHECKPOINT, SEGMENTER) if not (run / name).exists()]
+        if missing:
+            raise SystemExit(f"{run} holds no {missing[0]}; train and distill the run first")
+        try:
+            cfg, seg = load_segmenter(run / SEGMENTER, "cpu")
+            _, g, _ = load_gan(run / CHECKPOINT)
+            rows[run.name] = {"generated": generated_tracking(cfg, g, seg, args.samples),
+                              "real": real_tracking(cfg, seg, args.data)}
+        except (CLIError, CheckpointError, SegmenterError) as err:
+            raise SystemExit(f"{run}: {err}") from None
+    report = {"data": Path(args.data).name, "samples": args.samples, "runs": rows}
     print("\n\n".join(table(name, row) for name, row in report["runs"].items()))
     write_report(args.out, report)
     return report

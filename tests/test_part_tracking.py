@@ -58,6 +58,8 @@ def test_main_reports_both_halves_of_a_trained_run(tmp_path, capsys):
     assert real["test_images"] == 6 and np.asarray(real["landmark_std_px"]).shape == (5, 2)
     assert np.isfinite(real["r2_face_centre"]) and np.isfinite(real["r2_landmarks"])
     assert "explain R^2" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="missing.ganseg-data"):  # bad data: one line naming the file
+        tracking.main(["--runs", str(run), "--data", str(tmp_path / "missing.ganseg-data"), "--out", str(out)])
 
 
 def test_a_run_without_its_segmenter_is_one_line(tmp_path):
