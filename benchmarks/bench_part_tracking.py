@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.metrics import r2_score
 
 from benchmarks.report import write_report
 from ganseg_lib.app.data import CLIError, evaluation_splits
@@ -54,8 +55,8 @@ def explained(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test
     together: 1 - residual / total sum of squares about the test targets' mean."""
     reg = metrics.fit_linear(train_x, train_y, bias=True)
     pred = reg.predict(test_x.reshape(len(test_x), -1))
-    y = test_y.reshape(len(test_y), -1)
-    return float(1.0 - ((pred - y) ** 2).sum() / ((y - y.mean(axis=0)) ** 2).sum())
+    # variance-weighted R^2 over the columns is exactly 1 - (summed residuals) / (summed totals)
+    return float(r2_score(test_y.reshape(len(test_y), -1), pred, multioutput="variance_weighted"))
 
 
 def generated_tracking(cfg: GANSegConfig, g: Generator, seg: Segmenter, samples: int, seed: int = 0) -> dict:
